@@ -1,0 +1,146 @@
+import { summaryOf, titleOf } from "./describe.js";
+import type { Activity, ActivityActor, Incident } from "./incident.js";
+import { maxSeverity } from "./schemas.js";
+import { explainSeverity, isRaise, type RepeatPolicy, type SeverityRule } from "./severity.js";
+import { triggerOf, type Signal } from "./signals.js";
+
+/** Outcome of one report: a new incident, an occurrence added, a resolved one reopened, or a retry. */
+export type ReportOutcome = "created" | "recurred" | "reopened" | "duplicate";
+
+/** A new incident before the store gives it its per-workspace `number`. */
+export type NewIncident = Omit<Incident, "number">;
+
+/** What to write for one report, decided purely from the signal and the matching incident. */
+export type IngestDecision =
+  | { outcome: "created"; incident: NewIncident; activity: Activity }
+  | { outcome: "recurred" | "reopened"; incident: Incident; activity: Activity | null };
+
+export interface IngestPlanInput {
+  /** The validated, redacted signal. */
+  signal: Signal;
+  fingerprint: string;
+  /** ISO time of the report. */
+  now: string;
+  /** Prefixed ids for the incident and the activity entry, used only if needed. */
+  incidentId: string;
+  activityId: string;
+  actor: ActivityActor;
+  rules: readonly SeverityRule[];
+  repeat: RepeatPolicy;
+  reopenWithinMs: number;
+}
+
+/**
+ * Decides what one report does, given the latest incident with its fingerprint (unresolved first,
+ * else the most recently resolved; `null` when none or when the kind never merges) and how often
+ * the fingerprint was seen within the repeat window, this report included. Pure.
+ */
+export function decideIngest(input: IngestPlanInput, existing: Incident | null, recentOccurrences: number): IngestDecision {
+  const explained = explainSeverity(input.signal, {
+    rules: input.rules,
+    repeat: input.repeat,
+    history: { recentOccurrences },
+  });
+  const reason = { rule: explained.rule, explanation: explained.explanation };
+  if (existing === null) return create(input, explained.severity, reason);
+
+  const lastSeenAt = existing.lastSeenAt > input.now ? existing.lastSeenAt : input.now;
+  const seen = { occurrences: existing.occurrences + 1, lastSeenAt };
+
+  if (existing.status !== "resolved") {
+    if (existing.severityPinned || !isRaise(existing.severity, explained.severity)) {
+      return { outcome: "recurred", incident: { ...existing, ...seen }, activity: null };
+    }
+    const incident: Incident = {
+      ...existing,
+      ...seen,
+      severity: explained.severity,
+      severityReason: reason,
+      version: existing.version + 1,
+      updatedAt: input.now,
+    };
+    return {
+      outcome: "recurred",
+      incident,
+      activity: entry(input, incident, "recurred", { severity: existing.severity }, { severity: incident.severity, occurrences: incident.occurrences }, explained.explanation),
+    };
+  }
+
+  const resolvedAt = existing.resolvedAt ?? existing.updatedAt;
+  if (Date.parse(input.now) - Date.parse(resolvedAt) > input.reopenWithinMs) {
+    return create(input, explained.severity, reason);
+  }
+  const severity = maxSeverity(existing.severity, explained.severity);
+  const incident: Incident = {
+    ...existing,
+    ...seen,
+    status: "open",
+    severity,
+    severityReason: severity === existing.severity ? existing.severityReason : reason,
+    severityPinned: false,
+    resolution: null,
+    resolvedAt: null,
+    acknowledgedAt: null,
+    version: existing.version + 1,
+    updatedAt: input.now,
+  };
+  return {
+    outcome: "reopened",
+    incident,
+    activity: entry(
+      input,
+      incident,
+      "reopened",
+      { status: existing.status, severity: existing.severity, resolution: existing.resolution },
+      { status: "open", severity, occurrences: incident.occurrences },
+      `Recurred within ${Math.round(input.reopenWithinMs / 60_000)} min of being resolved`,
+    ),
+  };
+}
+
+function create(input: IngestPlanInput, severity: Incident["severity"], severityReason: Incident["severityReason"]): IngestDecision {
+  const { signal, now } = input;
+  const incident: NewIncident = {
+    id: input.incidentId,
+    workspaceId: signal.workspaceId,
+    agentId: signal.agentId ?? null,
+    runId: signal.runId ?? null,
+    eventId: signal.eventId ?? null,
+    traceId: signal.traceId ?? null,
+    spanId: signal.spanId ?? null,
+    environment: signal.environment,
+    kind: signal.kind,
+    trigger: triggerOf(signal),
+    title: titleOf(signal),
+    summary: summaryOf(signal),
+    severity,
+    severityReason,
+    severityPinned: false,
+    status: "open",
+    fingerprint: input.fingerprint,
+    occurrences: 1,
+    firstSeenAt: now,
+    lastSeenAt: now,
+    assignee: null,
+    resolution: null,
+    createdAt: now,
+    updatedAt: now,
+    acknowledgedAt: null,
+    resolvedAt: null,
+    version: 1,
+    tags: signal.tags ?? [],
+  };
+  const activity = entry(input, incident, "created", null, { status: "open", severity }, severityReason.explanation);
+  return { outcome: "created", incident, activity };
+}
+
+function entry(
+  input: IngestPlanInput,
+  incident: Pick<Incident, "id" | "version">,
+  type: Activity["type"],
+  before: Activity["before"],
+  after: Activity["after"],
+  message: string | null,
+): Activity {
+  return { id: input.activityId, incidentId: incident.id, type, actor: input.actor, at: input.now, version: incident.version, before, after, message };
+}

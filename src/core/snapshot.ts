@@ -1,0 +1,52 @@
+import type { Snapshot } from "./incident.js";
+import { redact, type RedactOptions } from "./redact.js";
+import type { RunEvent, Signal } from "./signals.js";
+
+/** Most bytes of JSON one snapshot may take (64 KiB). */
+export const MAX_SNAPSHOT_BYTES = 64 * 1024;
+export const DEFAULT_SNAPSHOT_EVENTS = 20;
+
+export interface SnapshotOptions {
+  /** How many of the last run events to keep. */
+  maxEvents?: number;
+  /** `false` keeps values as they are (size caps still apply). */
+  redact?: RedactOptions | false;
+}
+
+/**
+ * The bounded, redacted context stored with a new incident: the last N run events, the action and
+ * policy of the signal, and the data context. Oldest events go first when the 64 KiB cap is hit,
+ * then the data context; `truncated` and `droppedEvents` say what was left out.
+ */
+export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Snapshot {
+  const maxEvents = options.maxEvents ?? DEFAULT_SNAPSHOT_EVENTS;
+  const clean = <T>(value: T): T => (options.redact === false ? value : redact(value, options.redact ?? {}));
+  const allEvents: RunEvent[] = signal.context?.events ?? [];
+  const events = clean(allEvents.slice(Math.max(0, allEvents.length - maxEvents)));
+  const snapshot: Snapshot = {
+    events,
+    action: "action" in signal ? clean(signal.action) : null,
+    policy: signal.kind === "policy_blocked" ? clean(signal.policy) : null,
+    data: signal.context?.data ? clean(signal.context.data) : null,
+    truncated: false,
+    droppedEvents: allEvents.length - events.length,
+  };
+  while (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.events.length > 0) {
+    snapshot.events.shift();
+    snapshot.droppedEvents += 1;
+    snapshot.truncated = true;
+  }
+  if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.data !== null) {
+    snapshot.data = { truncated: `data context left out: larger than ${MAX_SNAPSHOT_BYTES} bytes` };
+    snapshot.truncated = true;
+  }
+  if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.action?.payload) {
+    snapshot.action = { ...snapshot.action, payload: { truncated: "action payload left out: too large" } };
+    snapshot.truncated = true;
+  }
+  return snapshot;
+}
+
+function byteSize(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}

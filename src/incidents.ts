@@ -1,0 +1,126 @@
+import { z } from "zod";
+import { defaultAuthorize, type Authorize } from "./core/access.js";
+import { parseOrThrow } from "./core/schemas.js";
+import type { RedactOptions } from "./core/redact.js";
+import { DEFAULT_REPEAT, defaultSeverityRules, type SeverityRule } from "./core/severity.js";
+import type { Signal } from "./core/signals.js";
+import { DEFAULT_SNAPSHOT_EVENTS } from "./core/snapshot.js";
+import { createEngine, type ReportResult } from "./engine.js";
+import { IncidentEvents, type IncidentEvent, type IncidentEventHandler, type IncidentEventType } from "./events.js";
+import { ulidFactory } from "./ids.js";
+import { createOperator, type Operator } from "./operator.js";
+import { createReporter, reportSignal, type Reporter } from "./reporter.js";
+import type { RunSource } from "./run-source.js";
+import type { IncidentStore } from "./stores/contract.js";
+import { memoryStore } from "./stores/memory.js";
+
+/** How signals are merged into incidents. */
+export interface DedupOptions {
+  /** Your own fingerprint; it is still scoped by workspace, agent and environment. */
+  fingerprint?: (signal: Signal) => string;
+  /** A recurrence within this long after resolving reopens the incident (default 24 h). */
+  reopenWithinMs?: number;
+  /** This many occurrences within `windowMs` raise severity to at least high (default 3 in 1 h). */
+  repeat?: { count: number; windowMs: number };
+}
+
+/** Options of {@link createIncidents}; all optional. */
+export interface IncidentsOptions {
+  /** Where incidents live. Default: `memoryStore()`. */
+  store?: IncidentStore;
+  /** Ordered severity rules, first match wins. Default: `defaultSeverityRules`. */
+  severityRules?: readonly SeverityRule[];
+  /** Loads a run's full timeline for `context(id)`. */
+  runs?: RunSource;
+  /** Extra redaction, or `false` to store payloads as reported (size caps still apply). */
+  redact?: RedactOptions | false;
+  dedup?: DedupOptions;
+  /** How many preceding run events the snapshot keeps (default 20). */
+  snapshotEvents?: number;
+  /** The time source. Default: the system clock. `fakeClock()` from `agent-incidents/testing` for tests. */
+  clock?: { now(): Date };
+  /** Unique, sortable ids; the library adds prefixes such as `inc_`. Default: ULIDs. */
+  ids?: () => string;
+  /** Replaces the role policy. Asked before any lookup. */
+  authorize?: Authorize;
+  /** Called when an event handler throws or rejects. Default: `console.error`. */
+  onError?: (error: unknown, event: IncidentEvent) => void;
+}
+
+/** The incident system: report signals, operate on incidents, listen to changes. */
+export interface Incidents {
+  /** A reporter for one agent. Throws `ValidationError` synchronously for a bad scope. */
+  reporter(scope: { workspaceId: string; agentId: string; environment: Signal["environment"] }): Reporter;
+  /** Reports one whole signal (any kind but `manual`), validated by `ReportableSignalSchema`. */
+  report(signal: unknown): Promise<ReportResult>;
+  /** The operator API for one actor. Throws `ValidationError` synchronously for a bad actor. */
+  as(actor: { id: string; role: "admin" | "operator" | "approver" | "viewer"; workspaceId: string; name?: string }): Operator;
+  /** Subscribes to an event; returns the unsubscribe function. Handlers never break a report. */
+  on<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): () => void;
+  off<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): void;
+  /** Waits for operations in flight, then closes the store. Later calls reject with `CLOSED`. */
+  close(): Promise<void>;
+}
+
+const fn = () => z.custom<(...args: never[]) => unknown>((f) => typeof f === "function", { message: "must be a function" });
+
+const OptionsSchema = z.object({
+  store: z.custom<IncidentStore>((s) => typeof s === "object" && s !== null && typeof (s as IncidentStore).ingest === "function", {
+    message: "must be an IncidentStore",
+  }).optional(),
+  severityRules: z
+    .array(z.custom<SeverityRule>((r) => typeof r === "object" && r !== null && typeof (r as SeverityRule).match === "function" && typeof (r as SeverityRule).name === "string", { message: "must be a SeverityRule { name, explanation, match }" }))
+    .optional(),
+  dedup: z
+    .object({
+      fingerprint: fn().optional(),
+      reopenWithinMs: z.number().int().nonnegative().optional(),
+      repeat: z.object({ count: z.number().int().min(1), windowMs: z.number().int().positive() }).optional(),
+    })
+    .optional(),
+  snapshotEvents: z.number().int().min(0).max(1000).optional(),
+  clock: z.custom<{ now(): Date }>((c) => typeof c === "object" && c !== null && typeof (c as { now: unknown }).now === "function", { message: "must have now(): Date" }).optional(),
+  ids: fn().optional(),
+  authorize: fn().optional(),
+  onError: fn().optional(),
+});
+
+/**
+ * Creates the incident system. Everything is optional: with no options it keeps incidents in
+ * memory, uses the seed's severity table, and the system clock.
+ *
+ * @example
+ * ```ts
+ * const incidents = createIncidents();
+ * const report = incidents.reporter({ workspaceId: "ws_acme", agentId: "agt_refunds", environment: "production" });
+ * const { incident, outcome } = await report.executionFailed({ runId, eventId, action, connector, error });
+ * ```
+ */
+export function createIncidents(options: IncidentsOptions = {}): Incidents {
+  parseOrThrow(OptionsSchema, options, "createIncidents options");
+  const onError = options.onError ?? ((error: unknown, event: IncidentEvent) => console.error(`agent-incidents: a handler of ${event.type} failed`, error));
+  const events = new IncidentEvents(onError);
+  const engine = createEngine({
+    store: options.store ?? memoryStore(),
+    events,
+    authorize: options.authorize ?? defaultAuthorize,
+    runs: options.runs,
+    clock: options.clock ?? { now: () => new Date() },
+    ids: options.ids ?? ulidFactory(),
+    rules: options.severityRules ?? defaultSeverityRules,
+    repeat: options.dedup?.repeat ?? DEFAULT_REPEAT,
+    reopenWithinMs: options.dedup?.reopenWithinMs ?? 24 * 60 * 60 * 1000,
+    fingerprint: options.dedup?.fingerprint,
+    redact: options.redact ?? {},
+    snapshotEvents: options.snapshotEvents ?? DEFAULT_SNAPSHOT_EVENTS,
+  });
+
+  return {
+    reporter: (scope) => createReporter(engine, scope),
+    report: (signal) => reportSignal(engine, signal),
+    as: (actor) => createOperator(engine, actor),
+    on: (type, handler) => events.on(type, handler),
+    off: (type, handler) => events.off(type, handler),
+    close: () => engine.close(),
+  };
+}

@@ -1,0 +1,22 @@
+export { createIncidents } from "./incidents.js";
+export type { DedupOptions, Incidents, IncidentsOptions } from "./incidents.js";
+export type { ReportResult } from "./engine.js";
+export type { IncidentEvent, IncidentEventHandler, IncidentEventType } from "./events.js";
+export type {
+  AnomalyInput,
+  ApprovalRejectedInput,
+  ExecutionFailedInput,
+  PolicyBlockedInput,
+  Reporter,
+  ReporterScope,
+  RunEndedInput,
+} from "./reporter.js";
+export { ReporterScopeSchema, RunEndedSchema } from "./reporter.js";
+export type { EscalateInput, IncidentContext, Operator, ResolveInput, VersionGuard } from "./operator.js";
+export { EscalateSchema } from "./operator.js";
+export type { RunSource, RunTimeline } from "./run-source.js";
+export { defineStore } from "./stores/contract.js";
+export type { IncidentStore, IngestRequest, IngestResult, ScanQuery } from "./stores/contract.js";
+export { memoryStore } from "./stores/memory.js";
+export { ulidFactory } from "./ids.js";
+export * from "./core/index.js";

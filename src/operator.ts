@@ -1,0 +1,202 @@
+import { z } from "zod";
+import type { Permission } from "./core/access.js";
+import { ForbiddenError, NotFoundError } from "./core/errors.js";
+import type { Activity, ActivityActor, Counts, Incident, IncidentDetail, Occurrence, Snapshot } from "./core/incident.js";
+import { applyOperation, type Operation } from "./core/operations.js";
+import { decodeCursor, emptyCounts, ListQuerySchema, pageOf, type ListQueryInput, type Page } from "./core/query.js";
+import {
+  ActorSchema,
+  EnvironmentSchema,
+  IdSchema,
+  parseOrThrow,
+  ResolutionSchema,
+  SeveritySchema,
+  TimestampSchema,
+  type Actor,
+  type ResolutionInput,
+  type Severity,
+} from "./core/schemas.js";
+import type { ManualSignal } from "./core/signals.js";
+import { computeStats, type IncidentStats } from "./core/stats.js";
+import type { Engine } from "./engine.js";
+import type { RunTimeline } from "./run-source.js";
+
+/** An optimistic-concurrency guard: fail with `ConflictError` unless the incident is at this version. */
+export interface VersionGuard {
+  expectedVersion?: number;
+}
+
+const VersionGuardSchema = z.object({ expectedVersion: z.number().int().positive().optional() }).strict().optional();
+
+export const EscalateSchema = z
+  .object({
+    title: z.string().trim().min(1, "must not be empty").max(300),
+    summary: z.string().max(8192).optional(),
+    severity: SeveritySchema,
+    agentId: IdSchema.optional(),
+    runId: IdSchema.optional(),
+    eventId: IdSchema.optional(),
+    environment: EnvironmentSchema.default("production"),
+    tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  })
+  .strict();
+export type EscalateInput = z.input<typeof EscalateSchema>;
+
+const ResolveSchema = ResolutionSchema.extend({ expectedVersion: z.number().int().positive().optional() }).strict();
+export type ResolveInput = ResolutionInput & VersionGuard;
+
+const StatsSchema = z.object({ since: z.union([TimestampSchema, z.date()]).optional() }).strict().optional();
+const CountsSchema = z.object({ agentId: IdSchema.optional() }).strict().optional();
+const NoteSchema = z.string().trim().min(1, "must not be empty").max(8192);
+const ReasonSchema = z.string().trim().min(1, "must not be empty").max(2000);
+
+/** What `context(id)` returns. */
+export interface IncidentContext {
+  incident: Incident;
+  snapshot: Snapshot | null;
+  activity: Activity[];
+  occurrenceLog: Occurrence[];
+  /** The run from the `RunSource`, or `null` without one (or when it failed: see `runError`). */
+  run: RunTimeline | null;
+  runError?: string;
+}
+
+/** The operator side, bound to one actor: scoped to its workspace, checked against its role. */
+export interface Operator {
+  readonly actor: Readonly<Actor>;
+  list(query?: ListQueryInput): Promise<Page>;
+  counts(filter?: { agentId?: string }): Promise<Counts>;
+  get(id: string): Promise<IncidentDetail>;
+  context(id: string): Promise<IncidentContext>;
+  stats(options?: { since?: string | Date }): Promise<IncidentStats>;
+  escalate(input: EscalateInput): Promise<Incident>;
+  acknowledge(id: string, guard?: VersionGuard): Promise<Incident>;
+  startInvestigating(id: string, guard?: VersionGuard): Promise<Incident>;
+  /** Assign to a user id, or `null` to unassign. Assigning the current assignee changes nothing. */
+  assign(id: string, assignee: string | null, guard?: VersionGuard): Promise<Incident>;
+  addNote(id: string, note: string, guard?: VersionGuard): Promise<Incident>;
+  /** Pins the severity: recurrences no longer change it until the incident is reopened. */
+  setSeverity(id: string, severity: Severity, reason: string, guard?: VersionGuard): Promise<Incident>;
+  resolve(id: string, resolution: ResolveInput): Promise<Incident>;
+  reopen(id: string, reason?: string, guard?: VersionGuard): Promise<Incident>;
+}
+
+export function createOperator(engine: Engine, actorInput: unknown): Operator {
+  const actor = Object.freeze(parseOrThrow(ActorSchema, actorInput, "actor"));
+  const ws = actor.workspaceId;
+  const who: ActivityActor = { type: "user", id: actor.id, role: actor.role };
+
+  const guarded = <T>(permission: Permission, body: () => Promise<T>): Promise<T> =>
+    engine.run(async () => {
+      if (!engine.authorize(actor, permission)) throw new ForbiddenError(actor.id, actor.role, permission);
+      return body();
+    });
+
+  const load = async (id: string): Promise<Incident> => {
+    const incident = await engine.store.get(ws, id);
+    if (!incident) throw new NotFoundError(id);
+    return incident;
+  };
+
+  /** Runs one operator operation; `build` validates the arguments after the role check. */
+  const mutate = (permission: Permission, idInput: unknown, build: () => { op: Operation; expectedVersion?: number | undefined }) =>
+    guarded(permission, async () => {
+      const id = parseOrThrow(IdSchema, idInput, "incident id");
+      const { op, expectedVersion } = build();
+      let previous: Incident | null = null;
+      const incident = await engine.store.mutate(ws, id, (current) => {
+        const result = applyOperation(current, op, { actor: who, now: engine.now(), activityId: engine.newId("act"), expectedVersion });
+        previous = result ? current : null;
+        return result;
+      });
+      if (previous) {
+        const type = op.type === "resolve" ? "incident.resolved" : op.type === "reopen" ? "incident.reopened" : "incident.updated";
+        engine.emit(type, incident, previous);
+      }
+      return incident;
+    });
+  const guardedOp = (op: Operation, guard: unknown) => ({ op, expectedVersion: parseOrThrow(VersionGuardSchema, guard, "options")?.expectedVersion });
+
+  return {
+    actor,
+    list: (query) =>
+      guarded("read", async () => {
+        const q = parseOrThrow(ListQuerySchema, query ?? {}, "list query");
+        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.sort);
+        const items = await engine.store.list(ws, { ...q, after });
+        return pageOf(items, q);
+      }),
+    counts: (filter) =>
+      guarded("read", async () => {
+        const f = parseOrThrow(CountsSchema, filter, "counts filter");
+        const partial = await engine.store.counts(ws, { agentId: f?.agentId });
+        const counts = emptyCounts();
+        for (const [severity, row] of Object.entries(partial)) Object.assign(counts[severity as Severity], row);
+        return counts;
+      }),
+    get: (idInput) =>
+      guarded("read", async () => {
+        const id = parseOrThrow(IdSchema, idInput, "incident id");
+        const incident = await load(id);
+        const [activity, occurrenceLog] = await Promise.all([engine.store.activity(ws, id), engine.store.occurrences(ws, id)]);
+        return { ...incident, activity, occurrenceLog };
+      }),
+    context: (idInput) =>
+      guarded("read", async () => {
+        const id = parseOrThrow(IdSchema, idInput, "incident id");
+        const incident = await load(id);
+        const [snapshot, activity, occurrenceLog] = await Promise.all([
+          engine.store.snapshot(ws, id),
+          engine.store.activity(ws, id),
+          engine.store.occurrences(ws, id),
+        ]);
+        const context: IncidentContext = { incident, snapshot, activity, occurrenceLog, run: null };
+        if (engine.runs && incident.runId) {
+          try {
+            context.run = await engine.runs.loadRun(incident.runId, { workspaceId: ws, agentId: incident.agentId });
+          } catch (error) {
+            context.runError = `RunSource.loadRun failed: ${error instanceof Error ? error.message : String(error)}`;
+          }
+        }
+        return context;
+      }),
+    stats: (options) =>
+      guarded("read", async () => {
+        const o = parseOrThrow(StatsSchema, options, "stats options");
+        const since = o?.since === undefined ? null : new Date(o.since).toISOString();
+        return computeStats(await engine.store.scan(ws, { createdSince: since }), since);
+      }),
+    escalate: (input) =>
+      guarded("escalate", async () => {
+        const e = parseOrThrow(EscalateSchema, input, "escalation");
+        const signal: ManualSignal = { ...e, kind: "manual", workspaceId: ws };
+        return (await engine.ingest(signal, who)).incident;
+      }),
+    acknowledge: (id, guard) => mutate("triage", id, () => guardedOp({ type: "acknowledge" }, guard)),
+    startInvestigating: (id, guard) => mutate("triage", id, () => guardedOp({ type: "startInvestigating" }, guard)),
+    assign: (id, assignee, guard) =>
+      mutate("triage", id, () => guardedOp({ type: "assign", assignee: parseOrThrow(IdSchema.nullable(), assignee, "assignee") }, guard)),
+    addNote: (id, note, guard) =>
+      mutate("note", id, () => guardedOp({ type: "addNote", note: parseOrThrow(NoteSchema, note, "note") }, guard)),
+    setSeverity: (id, severity, reason, guard) =>
+      mutate("triage", id, () =>
+        guardedOp(
+          {
+            type: "setSeverity",
+            severity: parseOrThrow(SeveritySchema, severity, "severity"),
+            reason: parseOrThrow(ReasonSchema, reason, "severity reason"),
+          },
+          guard,
+        ),
+      ),
+    resolve: (id, input) =>
+      mutate("resolve", id, () => {
+        const { expectedVersion, ...resolution } = parseOrThrow(ResolveSchema, input, "resolution");
+        return { op: { type: "resolve", resolution }, expectedVersion };
+      }),
+    reopen: (id, reason, guard) =>
+      mutate("resolve", id, () =>
+        guardedOp({ type: "reopen", reason: parseOrThrow(ReasonSchema.optional(), reason, "reopen reason") ?? null }, guard),
+      ),
+  };
+}

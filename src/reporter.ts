@@ -1,0 +1,100 @@
+import { z } from "zod";
+import type { ActivityActor } from "./core/incident.js";
+import { EnvironmentSchema, IdSchema, parseOrThrow, SpanIdSchema, TraceIdSchema } from "./core/schemas.js";
+import {
+  AgentErrorInfoSchema,
+  AnomalySignalSchema,
+  ApprovalRejectedSignalSchema,
+  ExecutionFailedSignalSchema,
+  PolicyBlockedSignalSchema,
+  ReportableSignalSchema,
+  SignalContextSchema,
+  type AgentErrorSignal,
+  type ReportableSignal,
+} from "./core/signals.js";
+import type { Engine, ReportResult } from "./engine.js";
+
+/** Where a reporter's signals come from: one agent in one workspace and environment. */
+export const ReporterScopeSchema = z.object({
+  workspaceId: IdSchema,
+  agentId: IdSchema,
+  environment: EnvironmentSchema,
+});
+export type ReporterScope = z.infer<typeof ReporterScopeSchema>;
+
+type ScopeKeys = "kind" | "workspaceId" | "agentId" | "environment";
+/** Input of `report.policyBlocked(...)`: the signal without what the reporter already knows. */
+export type PolicyBlockedInput = Omit<z.input<typeof PolicyBlockedSignalSchema>, ScopeKeys>;
+export type ExecutionFailedInput = Omit<z.input<typeof ExecutionFailedSignalSchema>, ScopeKeys>;
+export type ApprovalRejectedInput = Omit<z.input<typeof ApprovalRejectedSignalSchema>, ScopeKeys>;
+export type AnomalyInput = Omit<z.input<typeof AnomalySignalSchema>, ScopeKeys>;
+
+/** How a run ended; only `errored` creates an incident. */
+export const RunEndedSchema = z
+  .object({
+    runId: IdSchema,
+    status: z.enum(["completed", "errored", "escalated"]),
+    error: AgentErrorInfoSchema.optional(),
+    /** Defaults to `"run.ended"`: the idempotency key is then (runId, "run.ended"). */
+    eventId: IdSchema.optional(),
+    traceId: TraceIdSchema.optional(),
+    spanId: SpanIdSchema.optional(),
+    tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+    context: SignalContextSchema.optional(),
+  })
+  .refine((run) => run.status !== "errored" || run.error !== undefined, {
+    message: "is required when status is errored",
+    path: ["error"],
+  });
+export type RunEndedInput = z.input<typeof RunEndedSchema>;
+
+const SYSTEM: ActivityActor = { type: "system", id: "reporter", role: null };
+
+/** The runtime side: one per agent. Every method validates, never throws synchronously. */
+export interface Reporter {
+  readonly scope: Readonly<ReporterScope>;
+  policyBlocked(input: PolicyBlockedInput): Promise<ReportResult>;
+  executionFailed(input: ExecutionFailedInput): Promise<ReportResult>;
+  approvalRejected(input: ApprovalRejectedInput): Promise<ReportResult>;
+  /** Resolves to `null` unless `status` is `errored`. */
+  runEnded(input: RunEndedInput): Promise<ReportResult | null>;
+  anomaly(input: AnomalyInput): Promise<ReportResult>;
+}
+
+/** Validates a whole signal and reports it. */
+export function reportSignal(engine: Engine, signal: unknown): Promise<ReportResult> {
+  return engine.run(async () => {
+    const parsed: ReportableSignal = parseOrThrow(ReportableSignalSchema, signal, `${kindOf(signal)} signal`);
+    return engine.ingest(parsed, { ...SYSTEM, id: `agent:${parsed.agentId}` });
+  });
+}
+
+export function createReporter(engine: Engine, scopeInput: unknown): Reporter {
+  const scope = Object.freeze(parseOrThrow(ReporterScopeSchema, scopeInput, "reporter scope"));
+  const send = <K extends ReportableSignal["kind"]>(kind: K, input: unknown) =>
+    reportSignal(engine, { ...(isRecord(input) ? input : { input }), ...scope, kind });
+
+  return {
+    scope,
+    policyBlocked: (input) => send("policy_blocked", input),
+    executionFailed: (input) => send("execution_failed", input),
+    approvalRejected: (input) => send("approval_rejected", input),
+    anomaly: (input) => send("anomaly", input),
+    runEnded: (input) =>
+      engine.run(async () => {
+        const run = parseOrThrow(RunEndedSchema, input, "runEnded input");
+        if (run.status !== "errored" || !run.error) return null;
+        const { status: _status, ...rest } = run;
+        const signal: AgentErrorSignal = { ...rest, ...scope, kind: "agent_error", eventId: run.eventId ?? "run.ended", error: run.error };
+        return engine.ingest(signal, { ...SYSTEM, id: `agent:${scope.agentId}` });
+      }),
+  };
+}
+
+function kindOf(signal: unknown): string {
+  return isRecord(signal) && typeof signal["kind"] === "string" ? signal["kind"] : "reported";
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

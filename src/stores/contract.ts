@@ -1,0 +1,116 @@
+import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/incident.js";
+import type { IngestDecision, ReportOutcome } from "../core/ingest.js";
+import type { OperationResult } from "../core/operations.js";
+import type { ListQuery, Page } from "../core/query.js";
+
+/** One report for the store to apply atomically. Built by `createIncidents`; stores only execute it. */
+export interface IngestRequest {
+  workspaceId: string;
+  /** Scoped fingerprint; incidents with the same one (in the workspace) are candidates to merge into. */
+  fingerprint: string;
+  /** `false` for kinds that never merge (approvals, manual escalations): always create. */
+  merge: boolean;
+  /**
+   * The idempotency key within the workspace. When both are set and an occurrence with the same
+   * (runId, eventId) exists, the store must return `duplicate` with that occurrence's incident
+   * and write nothing.
+   */
+  runId: string | null;
+  eventId: string | null;
+  traceId: string | null;
+  /** ISO time of the report; the occurrence's `at`. */
+  at: string;
+  /** Count occurrences of `fingerprint` at or after this ISO time for `decide`'s second argument. */
+  windowStart: string;
+  /** The context snapshot; call it only when `decide` creates an incident, and store it with it. */
+  snapshot(): Snapshot;
+  /**
+   * Pure and synchronous. Call it inside the transaction with the latest incident of this
+   * fingerprint (the newest unresolved one, else the most recently resolved, or `null` when there
+   * is none or `merge` is `false`) and the number of this fingerprint's occurrences since
+   * `windowStart` plus one (1 when `merge` is `false`). Then write what it returns.
+   */
+  decide(existing: Incident | null, recentOccurrences: number): IngestDecision;
+}
+
+/** What the store did with a report. */
+export interface IngestResult {
+  outcome: ReportOutcome;
+  incident: Incident;
+}
+
+/** What `scan` reads, for stats. */
+export interface ScanQuery {
+  /** Incidents created at or after this ISO time; all when `null`. */
+  createdSince: string | null;
+}
+
+/**
+ * Where incidents live. Implement it (wrapped in {@link defineStore}) to keep incidents anywhere,
+ * then run `describeStoreConformance` from `agent-incidents/testing` against it.
+ *
+ * Every method is scoped to one workspace: an incident of another workspace does not exist for
+ * it. Writes (`ingest`, `mutate`) are each one atomic operation, also when several processes
+ * share the store: a reader never sees half of one, and two writers never both win.
+ * Raise only `IncidentError`s; anything else is wrapped in a `StorageError` by the caller.
+ *
+ * @example
+ * ```ts
+ * import { defineStore } from "agent-incidents";
+ * export const myStore = (options: MyOptions) => defineStore({
+ *   name: "my-store",
+ *   async ingest(request) { ... },
+ *   async mutate(workspaceId, id, apply) { ... },
+ *   // ... the remaining members
+ * });
+ * ```
+ */
+export interface IncidentStore {
+  /** Short adapter name used in `StorageError`s, e.g. `"sqlite"`. */
+  readonly name: string;
+  /** `true` when incidents survive a restart of the process. */
+  readonly durable: boolean;
+
+  /**
+   * Applies one report atomically: idempotency check, lookup of the latest incident of the
+   * fingerprint, `request.decide`, then the write it returns (new incident with the next
+   * per-workspace `number`, its first activity entry, its occurrence and snapshot; or the updated
+   * incident, its occurrence and the activity entry if any). Concurrent reports of one
+   * fingerprint must serialize: many at once make one incident whose count is exact.
+   */
+  ingest(request: IngestRequest): Promise<IngestResult>;
+
+  /**
+   * Applies an operator change atomically: reads the incident, calls `apply` with it (it may throw
+   * an `IncidentError`: then write nothing and rethrow), and writes the returned incident and
+   * activity entry. `apply` returning `null` means nothing changed: return the incident as read.
+   * Reject with `NotFoundError` when the id does not exist in the workspace.
+   */
+  mutate(workspaceId: string, id: string, apply: (current: Incident) => OperationResult | null): Promise<Incident>;
+
+  /** The incident, or `null` when it does not exist in the workspace. */
+  get(workspaceId: string, id: string): Promise<Incident | null>;
+  /** The incident's activity entries, oldest first (by version). */
+  activity(workspaceId: string, id: string): Promise<Activity[]>;
+  /** The incident's occurrences, oldest first. */
+  occurrences(workspaceId: string, id: string): Promise<Occurrence[]>;
+  /** The context snapshot stored at creation, or `null` when there is none. */
+  snapshot(workspaceId: string, id: string): Promise<Snapshot | null>;
+  /**
+   * One page of incidents matching the query's filters, ordered as `compareKeys` orders them
+   * (severity then recency, or recency), starting after `query.after`. Return at most
+   * `query.limit + 1` items: the extra one tells the caller there is a next page.
+   */
+  list(workspaceId: string, query: ListQuery): Promise<Incident[]>;
+  /** Severity x status counts, optionally for one agent. Cells with no incidents may be left out. */
+  counts(workspaceId: string, filter: { agentId?: string | undefined }): Promise<Partial<Counts>>;
+  /** The incidents of a period, for stats. */
+  scan(workspaceId: string, query: ScanQuery): Promise<Incident[]>;
+  /** Releases resources. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Identity helper that type-checks a store implementation. */
+export function defineStore<T extends IncidentStore>(store: T): T {
+  return store;
+}

@@ -1,0 +1,219 @@
+import { ClosedError, NotFoundError } from "../core/errors.js";
+import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/incident.js";
+import { emptyCounts, matchesQuery, type ListQuery } from "../core/query.js";
+import { SEVERITIES, STATUSES } from "../core/schemas.js";
+import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
+import { mergeBuckets, SortedBucket } from "./sorted-bucket.js";
+
+interface Workspace {
+  lastNumber: number;
+  incidents: Map<string, Incident>;
+  buckets: Map<string, SortedBucket>;
+  counts: Counts;
+  countsByAgent: Map<string, Counts>;
+  /** Incident ids per fingerprint, oldest first. */
+  byFingerprint: Map<string, string[]>;
+  /** Occurrence times per fingerprint, ascending, for the repeat window. */
+  seenByFingerprint: Map<string, string[]>;
+  /** `runId \0 eventId` -> incident id. */
+  idempotency: Map<string, string>;
+  activity: Map<string, Activity[]>;
+  occurrences: Map<string, Occurrence[]>;
+  snapshots: Map<string, Snapshot>;
+}
+
+/**
+ * The default store: everything in this process's memory, gone when it exits. Indexed by
+ * severity and status, so the console's default query and `counts()` never scan every incident.
+ * Returned objects are copies: changing them does not change the store.
+ */
+export function memoryStore(): IncidentStore {
+  const workspaces = new Map<string, Workspace>();
+  let closed = false;
+
+  const open = (workspaceId: string): Workspace => {
+    if (closed) throw new ClosedError("memory store");
+    let ws = workspaces.get(workspaceId);
+    if (!ws) {
+      ws = {
+        lastNumber: 0,
+        incidents: new Map(),
+        buckets: new Map(),
+        counts: emptyCounts(),
+        countsByAgent: new Map(),
+        byFingerprint: new Map(),
+        seenByFingerprint: new Map(),
+        idempotency: new Map(),
+        activity: new Map(),
+        occurrences: new Map(),
+        snapshots: new Map(),
+      };
+      workspaces.set(workspaceId, ws);
+    }
+    return ws;
+  };
+
+  const bucket = (ws: Workspace, incident: Pick<Incident, "severity" | "status">): SortedBucket => {
+    const key = `${incident.severity}/${incident.status}`;
+    let b = ws.buckets.get(key);
+    if (!b) ws.buckets.set(key, (b = new SortedBucket()));
+    return b;
+  };
+
+  const count = (ws: Workspace, incident: Incident, delta: number): void => {
+    ws.counts[incident.severity][incident.status] += delta;
+    if (incident.agentId === null) return;
+    let agentCounts = ws.countsByAgent.get(incident.agentId);
+    if (!agentCounts) ws.countsByAgent.set(incident.agentId, (agentCounts = emptyCounts()));
+    agentCounts[incident.severity][incident.status] += delta;
+  };
+
+  const put = (ws: Workspace, next: Incident): void => {
+    const previous = ws.incidents.get(next.id);
+    if (previous) {
+      bucket(ws, previous).remove(previous);
+      count(ws, previous, -1);
+    }
+    ws.incidents.set(next.id, next);
+    bucket(ws, next).insert(next);
+    count(ws, next, +1);
+  };
+
+  const append = <T>(map: Map<string, T[]>, key: string, value: T): void => {
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  };
+
+  const latestFor = (ws: Workspace, fingerprint: string): Incident | null => {
+    const ids = ws.byFingerprint.get(fingerprint) ?? [];
+    let latestResolved: Incident | null = null;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const incident = ws.incidents.get(ids[i]!)!;
+      if (incident.status !== "resolved") return incident;
+      if (!latestResolved || (incident.resolvedAt ?? "") > (latestResolved.resolvedAt ?? "")) latestResolved = incident;
+    }
+    return latestResolved;
+  };
+
+  const seenSince = (ws: Workspace, fingerprint: string, since: string): number => {
+    const times = ws.seenByFingerprint.get(fingerprint) ?? [];
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (times[mid]! < since) lo = mid + 1;
+      else hi = mid;
+    }
+    return times.length - lo;
+  };
+
+  const recordSeen = (ws: Workspace, fingerprint: string, at: string): void => {
+    const times = ws.seenByFingerprint.get(fingerprint);
+    if (!times) return void ws.seenByFingerprint.set(fingerprint, [at]);
+    let i = times.length;
+    while (i > 0 && times[i - 1]! > at) i--;
+    times.splice(i, 0, at);
+  };
+
+  return defineStore({
+    name: "memory",
+    durable: false,
+
+    async ingest(request: IngestRequest): Promise<IngestResult> {
+      const ws = open(request.workspaceId);
+      const key = request.runId !== null && request.eventId !== null ? `${request.runId}\u0000${request.eventId}` : null;
+      const seenIn = key === null ? undefined : ws.idempotency.get(key);
+      if (seenIn !== undefined) return { outcome: "duplicate", incident: structuredClone(ws.incidents.get(seenIn)!) };
+
+      const existing = request.merge ? latestFor(ws, request.fingerprint) : null;
+      const recent = request.merge ? seenSince(ws, request.fingerprint, request.windowStart) + 1 : 1;
+      const decision = request.decide(existing, recent);
+
+      let incident: Incident;
+      if (decision.outcome === "created") {
+        incident = { id: decision.incident.id, number: ++ws.lastNumber, ...decision.incident };
+        append(ws.byFingerprint, request.fingerprint, incident.id);
+        ws.snapshots.set(incident.id, request.snapshot());
+      } else {
+        incident = decision.incident;
+      }
+      put(ws, incident);
+      if (decision.activity) append(ws.activity, incident.id, decision.activity);
+      append(ws.occurrences, incident.id, {
+        incidentId: incident.id,
+        runId: request.runId,
+        eventId: request.eventId,
+        traceId: request.traceId,
+        at: request.at,
+      });
+      if (request.merge) recordSeen(ws, request.fingerprint, request.at);
+      if (key !== null) ws.idempotency.set(key, incident.id);
+      return { outcome: decision.outcome, incident: structuredClone(incident) };
+    },
+
+    async mutate(workspaceId, id, apply) {
+      const ws = open(workspaceId);
+      const current = ws.incidents.get(id);
+      if (!current) throw new NotFoundError(id);
+      const result = apply(structuredClone(current));
+      if (result === null) return structuredClone(current);
+      put(ws, result.incident);
+      append(ws.activity, id, result.activity);
+      return structuredClone(result.incident);
+    },
+
+    async get(workspaceId, id) {
+      const incident = open(workspaceId).incidents.get(id);
+      return incident ? structuredClone(incident) : null;
+    },
+
+    async activity(workspaceId, id) {
+      return structuredClone(open(workspaceId).activity.get(id) ?? []);
+    },
+
+    async occurrences(workspaceId, id) {
+      return structuredClone(open(workspaceId).occurrences.get(id) ?? []);
+    },
+
+    async snapshot(workspaceId, id) {
+      const snapshot = open(workspaceId).snapshots.get(id);
+      return snapshot ? structuredClone(snapshot) : null;
+    },
+
+    async list(workspaceId, query: ListQuery) {
+      const ws = open(workspaceId);
+      const buckets: SortedBucket[] = [];
+      for (const severity of query.severity ?? SEVERITIES) {
+        for (const status of query.status ?? STATUSES) {
+          const b = ws.buckets.get(`${severity}/${status}`);
+          if (b && b.items.length > 0) buckets.push(b);
+        }
+      }
+      const items: Incident[] = [];
+      for (const incident of mergeBuckets(buckets, query.sort, query.after)) {
+        if (!matchesQuery(incident, query)) continue;
+        items.push(structuredClone(incident));
+        if (items.length > query.limit) break;
+      }
+      return items;
+    },
+
+    async counts(workspaceId, filter) {
+      const ws = open(workspaceId);
+      const counts = filter.agentId === undefined ? ws.counts : ws.countsByAgent.get(filter.agentId);
+      return counts ? structuredClone(counts) : {};
+    },
+
+    async scan(workspaceId, query) {
+      const all = [...open(workspaceId).incidents.values()];
+      const since = query.createdSince;
+      return structuredClone(since === null ? all : all.filter((i) => i.createdAt >= since));
+    },
+
+    async close() {
+      closed = true;
+      workspaces.clear();
+    },
+  });
+}
