@@ -144,3 +144,9 @@ function entry(
 ): Activity {
   return { id: input.activityId, incidentId: incident.id, type, actor: input.actor, at: input.now, version: incident.version, before, after, message };
 }
+
+/** The new incident with the `number` its store assigned, `number` right after `id`. */
+export function numbered(incident: NewIncident, number: number): Incident {
+  const { id, ...rest } = incident;
+  return { id, number, ...rest };
+}

@@ -1,5 +1,6 @@
 import { ClosedError, NotFoundError } from "../core/errors.js";
 import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/incident.js";
+import { numbered } from "../core/ingest.js";
 import { emptyCounts, matchesQuery, type ListQuery } from "../core/query.js";
 import { SEVERITIES, STATUSES } from "../core/schemas.js";
 import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
@@ -132,7 +133,7 @@ export function memoryStore(): IncidentStore {
 
       let incident: Incident;
       if (decision.outcome === "created") {
-        incident = { id: decision.incident.id, number: ++ws.lastNumber, ...decision.incident };
+        incident = numbered(decision.incident, ++ws.lastNumber);
         append(ws.byFingerprint, request.fingerprint, incident.id);
         ws.snapshots.set(incident.id, request.snapshot());
       } else {

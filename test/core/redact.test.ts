@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { buildSnapshot, isSensitiveKey, MAX_SNAPSHOT_BYTES, passesLuhn, redact, REDACTED } from "agent-incidents";
+import { createFixtures } from "agent-incidents/testing";
+
+describe("redaction", () => {
+  it("redacts secret keys whatever their case or separators", () => {
+    const out = redact({
+      password: "hunter2",
+      apiKey: "k1",
+      API_KEY: "k2",
+      "x-api-key": "k3",
+      Authorization: "Bearer abc",
+      accessToken: "t",
+      Cookie: "sid=1",
+      client_secret: "s",
+      max_tokens: 512,
+      nested: { deeper: [{ refresh_token: "r", ok: "visible" }] },
+    });
+    expect(out).toEqual({
+      password: REDACTED,
+      apiKey: REDACTED,
+      API_KEY: REDACTED,
+      "x-api-key": REDACTED,
+      Authorization: REDACTED,
+      accessToken: REDACTED,
+      Cookie: REDACTED,
+      client_secret: REDACTED,
+      max_tokens: 512,
+      nested: { deeper: [{ refresh_token: REDACTED, ok: "visible" }] },
+    });
+  });
+
+  it("redacts card numbers that pass Luhn and bearer tokens inside text, and leaves other numbers", () => {
+    expect(passesLuhn("4242424242424242")).toBe(true);
+    expect(passesLuhn("4242424242424241")).toBe(false);
+    expect(redact("card 4242 4242 4242 4242 declined")).toBe(`card ${REDACTED} declined`);
+    expect(redact("card 4242-4242-4242-4242")).toBe(`card ${REDACTED}`);
+    expect(redact("order 4242424242424241 failed")).toBe("order 4242424242424241 failed");
+    expect(redact({ pan: 4242424242424242, amount: 900 })).toEqual({ pan: REDACTED, amount: 900 });
+    expect(redact("header Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def")).toBe(`header Authorization: Bearer ${REDACTED}`);
+  });
+
+  it("caps long strings at 8 KiB and marks the truncation; survives cycles", () => {
+    const long = redact("x".repeat(10_000));
+    expect(long.startsWith("x".repeat(8192))).toBe(true);
+    expect(long).toContain("[truncated 1808 chars]");
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic["self"] = cyclic;
+    expect(redact(cyclic)).toEqual({ a: 1, self: "[Circular]" });
+  });
+
+  it("accepts extra keys and patterns", () => {
+    expect(isSensitiveKey("customerEmail", ["email"])).toBe(true);
+    expect(redact({ email: "a@b.c", note: "call 555-0100" }, { keys: ["email"], patterns: [/\d{3}-\d{4}/g] })).toEqual({
+      email: REDACTED,
+      note: `call ${REDACTED}`,
+    });
+  });
+});
+
+describe("context snapshot", () => {
+  const signals = createFixtures();
+  const events = (n: number, size = 10) =>
+    Array.from({ length: n }, (_, i) => ({ id: `e${i}`, type: "tool.call", at: "2026-01-01T00:00:00.000Z", data: { blob: "y".repeat(size) } }));
+
+  it("keeps the last 20 run events and counts the rest as dropped", () => {
+    const snapshot = buildSnapshot(signals.policyBlocked({ context: { events: events(25) } }));
+    expect(snapshot.events.map((e) => e.id)).toEqual(events(25).slice(5).map((e) => e.id));
+    expect(snapshot.droppedEvents).toBe(5);
+    expect(snapshot.policy?.id).toBe("pol_refund_limit");
+  });
+
+  it("stays under 64 KiB, dropping the oldest events first and marking it", () => {
+    const snapshot = buildSnapshot(signals.policyBlocked({ context: { events: events(20, 8000), data: { password: "p" } } }));
+    expect(new TextEncoder().encode(JSON.stringify(snapshot)).length).toBeLessThanOrEqual(MAX_SNAPSHOT_BYTES);
+    expect(snapshot.truncated).toBe(true);
+    expect(snapshot.events.at(-1)?.id).toBe("e19");
+    expect(snapshot.data).toEqual({ password: REDACTED });
+  });
+});

@@ -1,0 +1,23 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests import the package by its public name; resolve it to the sources for speed and
+    // source maps. test/e2e/package.test.ts checks the built package itself.
+    alias: [
+      { find: /^agent-incidents$/, replacement: src("index.ts") },
+      { find: /^agent-incidents\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^agent-incidents\/sqlite$/, replacement: src("stores/sqlite.ts") },
+      { find: /^agent-incidents\/postgres$/, replacement: src("stores/postgres.ts") },
+    ],
+  },
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+  },
+});
