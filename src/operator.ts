@@ -8,6 +8,7 @@ import {
   ActorSchema,
   EnvironmentSchema,
   IdSchema,
+  parseArgument,
   parseOrThrow,
   ResolutionSchema,
   SeveritySchema,
@@ -101,7 +102,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
   /** Runs one operator operation; `build` validates the arguments after the role check. */
   const mutate = (permission: Permission, idInput: unknown, build: () => { op: Operation; expectedVersion?: number | undefined }) =>
     guarded(permission, async () => {
-      const id = parseOrThrow(IdSchema, idInput, "incident id");
+      const id = parseArgument(IdSchema, idInput, "id");
       const { op, expectedVersion } = build();
       let previous: Incident | null = null;
       const incident = await engine.store.mutate(ws, id, (current) => {
@@ -136,14 +137,14 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       }),
     get: (idInput) =>
       guarded("read", async () => {
-        const id = parseOrThrow(IdSchema, idInput, "incident id");
+        const id = parseArgument(IdSchema, idInput, "id");
         const incident = await load(id);
         const [activity, occurrenceLog] = await Promise.all([engine.store.activity(ws, id), engine.store.occurrences(ws, id)]);
         return { ...incident, activity, occurrenceLog };
       }),
     context: (idInput) =>
       guarded("read", async () => {
-        const id = parseOrThrow(IdSchema, idInput, "incident id");
+        const id = parseArgument(IdSchema, idInput, "id");
         const incident = await load(id);
         const [snapshot, activity, occurrenceLog] = await Promise.all([
           engine.store.snapshot(ws, id),
@@ -175,16 +176,16 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
     acknowledge: (id, guard) => mutate("triage", id, () => guardedOp({ type: "acknowledge" }, guard)),
     startInvestigating: (id, guard) => mutate("triage", id, () => guardedOp({ type: "startInvestigating" }, guard)),
     assign: (id, assignee, guard) =>
-      mutate("triage", id, () => guardedOp({ type: "assign", assignee: parseOrThrow(IdSchema.nullable(), assignee, "assignee") }, guard)),
+      mutate("triage", id, () => guardedOp({ type: "assign", assignee: parseArgument(IdSchema.nullable(), assignee, "assignee") }, guard)),
     addNote: (id, note, guard) =>
-      mutate("note", id, () => guardedOp({ type: "addNote", note: parseOrThrow(NoteSchema, note, "note") }, guard)),
+      mutate("note", id, () => guardedOp({ type: "addNote", note: parseArgument(NoteSchema, note, "note") }, guard)),
     setSeverity: (id, severity, reason, guard) =>
       mutate("triage", id, () =>
         guardedOp(
           {
             type: "setSeverity",
-            severity: parseOrThrow(SeveritySchema, severity, "severity"),
-            reason: parseOrThrow(ReasonSchema, reason, "severity reason"),
+            severity: parseArgument(SeveritySchema, severity, "severity"),
+            reason: parseArgument(ReasonSchema, reason, "reason"),
           },
           guard,
         ),
@@ -196,7 +197,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       }),
     reopen: (id, reason, guard) =>
       mutate("resolve", id, () =>
-        guardedOp({ type: "reopen", reason: parseOrThrow(ReasonSchema.optional(), reason, "reopen reason") ?? null }, guard),
+        guardedOp({ type: "reopen", reason: parseArgument(ReasonSchema.optional(), reason, "reason") ?? null }, guard),
       ),
   };
 }

@@ -90,6 +90,13 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, sub
   throw new ValidationError(subject, toIssues(result.error));
 }
 
+/** Like {@link parseOrThrow} for one argument: issue paths start with the argument's name. */
+export function parseArgument<S extends z.ZodType>(schema: S, value: unknown, name: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ValidationError(name, toIssues(result.error).map((issue) => ({ ...issue, path: [name, ...issue.path] })));
+}
+
 export function toIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.map((part) => (typeof part === "number" ? part : String(part))),

@@ -44,7 +44,7 @@ describe("status lifecycle", () => {
     fc.constantFrom("usr_a", "usr_b", null).map((assignee) => ({ type: "assign" as const, assignee })),
     fc.constant({ type: "addNote" as const, note: "looked at it" }),
     fc.constantFrom("critical", "high", "medium", "low").map((severity) => ({ type: "setSeverity" as const, severity, reason: "operator call" })),
-    fc.constant({ type: "resolve" as const, resolution: { note: "fixed", rootCause: "agent_bug" as const, actions: [], systemic: false } }),
+    fc.constant<Operation>({ type: "resolve", resolution: { note: "fixed", rootCause: "agent_bug", actions: [], systemic: false } }),
     fc.constant({ type: "reopen" as const, reason: null }),
   );
   const targetOf: Partial<Record<Operation["type"], Status>> = {
