@@ -1,0 +1,179 @@
+import type { z } from "zod";
+import { StorageError } from "../core/errors.js";
+import {
+  ActivitySchema,
+  IncidentSchema,
+  OccurrenceSchema,
+  SnapshotSchema,
+  type Activity,
+  type Counts,
+  type Incident,
+  type Occurrence,
+  type Snapshot,
+} from "../core/incident.js";
+import type { ListQuery } from "../core/query.js";
+import { severityRank } from "../core/schemas.js";
+
+/** The columns an incident row keeps outside its JSON document, for indexes and filters. */
+export interface IncidentRow {
+  id: string;
+  workspace_id: string;
+  number: number;
+  agent_id: string | null;
+  run_id: string | null;
+  kind: string;
+  severity: string;
+  severity_rank: number;
+  status: string;
+  fingerprint: string;
+  last_seen_at: string;
+  created_at: string;
+  resolved_at: string | null;
+  version: number;
+  /** JSON of the remaining fields. */
+  data: string | Record<string, unknown>;
+}
+
+const COLUMN_FIELDS = {
+  id: "id",
+  workspace_id: "workspaceId",
+  number: "number",
+  agent_id: "agentId",
+  run_id: "runId",
+  kind: "kind",
+  severity: "severity",
+  status: "status",
+  fingerprint: "fingerprint",
+  last_seen_at: "lastSeenAt",
+  created_at: "createdAt",
+  resolved_at: "resolvedAt",
+  version: "version",
+} as const;
+
+export function incidentToRow(incident: Incident): IncidentRow {
+  const { id, workspaceId, number, agentId, runId, kind, severity, status, fingerprint, lastSeenAt, createdAt, resolvedAt, version, ...rest } = incident;
+  return {
+    id,
+    workspace_id: workspaceId,
+    number,
+    agent_id: agentId,
+    run_id: runId,
+    kind,
+    severity,
+    severity_rank: severityRank(severity),
+    status,
+    fingerprint,
+    last_seen_at: lastSeenAt,
+    created_at: createdAt,
+    resolved_at: resolvedAt,
+    version,
+    data: JSON.stringify(rest),
+  };
+}
+
+/**
+ * Rebuilds an incident from its row, the columns winning over the JSON document, and checks it
+ * against the schema: a row edited by hand into an invalid state is a `StorageError` naming it.
+ */
+export function rowToIncident(row: IncidentRow, adapter: string): Incident {
+  const doc = parseDocument(row.data, adapter, `incident ${row.id}`);
+  const value: Record<string, unknown> = { ...doc };
+  for (const [column, field] of Object.entries(COLUMN_FIELDS)) value[field] = row[column as keyof IncidentRow];
+  value["number"] = Number(row.number);
+  value["version"] = Number(row.version);
+  return checked(IncidentSchema, value, adapter, `incident ${row.id}`);
+}
+
+export function rowToActivity(data: string | Record<string, unknown>, adapter: string): Activity {
+  return checked(ActivitySchema, parseDocument(data, adapter, "activity entry"), adapter, "activity entry");
+}
+
+export function rowToSnapshot(data: string | Record<string, unknown>, adapter: string, id: string): Snapshot {
+  return checked(SnapshotSchema, parseDocument(data, adapter, `snapshot of ${id}`), adapter, `snapshot of ${id}`);
+}
+
+export interface OccurrenceRow {
+  incident_id: string;
+  run_id: string | null;
+  event_id: string | null;
+  trace_id: string | null;
+  at: string;
+}
+
+export function rowToOccurrence(row: OccurrenceRow, adapter: string): Occurrence {
+  return checked(
+    OccurrenceSchema,
+    { incidentId: row.incident_id, runId: row.run_id, eventId: row.event_id, traceId: row.trace_id, at: row.at },
+    adapter,
+    `occurrence of ${row.incident_id}`,
+  );
+}
+
+/** Folds `severity, status, n` rows into partial counts. */
+export function foldCounts(rows: ReadonlyArray<{ severity: string; status: string; n: number | string }>): Partial<Counts> {
+  const counts: Record<string, Record<string, number>> = {};
+  for (const row of rows) {
+    const cell = (counts[row.severity] ??= {});
+    cell[row.status] = (cell[row.status] ?? 0) + Number(row.n);
+  }
+  return counts as Partial<Counts>;
+}
+
+/** A count-table change: which cells an incident leaves and enters. */
+export function countDeltas(before: Incident | null, after: Incident): Array<{ agentId: string; severity: string; status: string; delta: number }> {
+  const cell = (i: Incident) => ({ agentId: i.agentId ?? "", severity: i.severity, status: i.status });
+  if (before && before.severity === after.severity && before.status === after.status) return [];
+  return [...(before ? [{ ...cell(before), delta: -1 }] : []), { ...cell(after), delta: 1 }];
+}
+
+/**
+ * The WHERE clause and parameters of a list query. `p(n)` renders the n-th placeholder (1-based),
+ * `?` for SQLite and `$n` for PostgreSQL.
+ */
+export function listClause(workspaceId: string, query: ListQuery, p: (n: number) => string): { sql: string; params: unknown[] } {
+  const params: unknown[] = [workspaceId];
+  const where = [`workspace_id = ${p(1)}`];
+  const inList = (column: string, values: readonly unknown[] | undefined) => {
+    if (!values) return;
+    const marks = values.map((v) => (params.push(v), p(params.length)));
+    where.push(`${column} IN (${marks.join(", ")})`);
+  };
+  inList("severity", query.severity);
+  inList("status", query.status);
+  inList("kind", query.kind);
+  inList("agent_id", query.agentId);
+  if (query.runId !== undefined) inList("run_id", [query.runId]);
+  if (query.after) {
+    const a = query.after;
+    if (query.sort === "severity") {
+      params.push(a.rank, a.lastSeenAt, a.number);
+      const [r, t, n] = [p(params.length - 2), p(params.length - 1), p(params.length)];
+      where.push(`(severity_rank < ${r} OR (severity_rank = ${r} AND (last_seen_at < ${t} OR (last_seen_at = ${t} AND number < ${n}))))`);
+    } else {
+      params.push(a.lastSeenAt, a.number);
+      const [t, n] = [p(params.length - 1), p(params.length)];
+      where.push(`(last_seen_at < ${t} OR (last_seen_at = ${t} AND number < ${n}))`);
+    }
+  }
+  const order = query.sort === "severity" ? "severity_rank DESC, last_seen_at DESC, number DESC" : "last_seen_at DESC, number DESC";
+  params.push(query.limit + 1);
+  return { sql: `WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT ${p(params.length)}`, params };
+}
+
+function parseDocument(data: string | Record<string, unknown>, adapter: string, what: string): Record<string, unknown> {
+  if (typeof data !== "string") return data;
+  try {
+    const parsed: unknown = JSON.parse(data);
+    if (typeof parsed === "object" && parsed !== null) return parsed as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new StorageError(adapter, `${what} is corrupt: its data column is not a JSON object`);
+}
+
+function checked<S extends z.ZodType>(schema: S, value: unknown, adapter: string, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join(".") || "(row)"}: ${i.message}`).join("; ");
+  throw new StorageError(adapter, `${what} is in an invalid state (${problems}); was it edited by hand?`);
+}

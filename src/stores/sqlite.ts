@@ -1,0 +1,256 @@
+import Database from "better-sqlite3";
+import { ClosedError, isIncidentError, NotFoundError, StorageError } from "../core/errors.js";
+import type { Activity, Incident } from "../core/incident.js";
+import { numbered } from "../core/ingest.js";
+import { defineStore, type IncidentStore, type IngestResult } from "./contract.js";
+import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+import {
+  countDeltas,
+  foldCounts,
+  incidentToRow,
+  listClause,
+  rowToActivity,
+  rowToIncident,
+  rowToOccurrence,
+  rowToSnapshot,
+  type IncidentRow,
+  type OccurrenceRow,
+} from "./sql-rows.js";
+
+/** The few better-sqlite3 `Database` members this store uses. */
+export interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  transaction<F extends (...args: never[]) => unknown>(fn: F): { immediate(...args: Parameters<F>): ReturnType<F> };
+  close(): unknown;
+  readonly open: boolean;
+}
+
+interface SqliteStatement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+export type SqliteStoreOptions =
+  | { filename: string; database?: never; busyTimeoutMs?: number }
+  | { database: SqliteDatabase; filename?: never; busyTimeoutMs?: number };
+
+const NAME = "sqlite";
+const INCIDENT_INSERT = `INSERT INTO incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
+  fingerprint, last_seen_at, created_at, resolved_at, version, data)
+  VALUES (@id, @workspace_id, @number, @agent_id, @run_id, @kind, @severity, @severity_rank, @status,
+  @fingerprint, @last_seen_at, @created_at, @resolved_at, @version, @data)`;
+const INCIDENT_UPDATE = `UPDATE incidents SET severity = @severity, severity_rank = @severity_rank, status = @status,
+  last_seen_at = @last_seen_at, resolved_at = @resolved_at, version = @version, data = @data
+  WHERE id = @id AND workspace_id = @workspace_id AND version = @expected_version`;
+
+/**
+ * The embedded durable store: one SQLite file through better-sqlite3, in WAL mode, migrated on
+ * open. Several processes may share the file: every write is one `BEGIN IMMEDIATE` transaction
+ * and waits up to `busyTimeoutMs` (default 5000) for the lock. Pass `filename` to let the store
+ * open and close the file, or an open `database` that stays yours to close.
+ */
+export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
+  let db: SqliteDatabase;
+  try {
+    db = options.database ?? (new Database(options.filename) as unknown as SqliteDatabase);
+    db.pragma("journal_mode = WAL");
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+  } catch (error) {
+    throw wrap(error, "cannot open the database");
+  }
+  const owned = options.database === undefined;
+  let closed = false;
+
+  const sql = {
+    incident: db.prepare("SELECT * FROM incidents WHERE workspace_id = ? AND id = ?"),
+    occurrenceByKey: db.prepare("SELECT incident_id FROM occurrences WHERE workspace_id = ? AND run_id = ? AND event_id = ?"),
+    unresolved: db.prepare(
+      "SELECT * FROM incidents WHERE workspace_id = ? AND fingerprint = ? AND status <> 'resolved' ORDER BY created_at DESC, number DESC LIMIT 1",
+    ),
+    lastResolved: db.prepare(
+      "SELECT * FROM incidents WHERE workspace_id = ? AND fingerprint = ? AND status = 'resolved' ORDER BY resolved_at DESC LIMIT 1",
+    ),
+    recent: db.prepare("SELECT count(*) AS n FROM occurrences WHERE workspace_id = ? AND fingerprint = ? AND at >= ?"),
+    nextNumber: db.prepare(
+      `INSERT INTO workspace_counters (workspace_id, last_number) VALUES (?, 1)
+       ON CONFLICT (workspace_id) DO UPDATE SET last_number = last_number + 1 RETURNING last_number`,
+    ),
+    insertIncident: db.prepare(INCIDENT_INSERT),
+    updateIncident: db.prepare(INCIDENT_UPDATE),
+    insertSnapshot: db.prepare("INSERT INTO snapshots (incident_id, data) VALUES (?, ?)"),
+    insertActivity: db.prepare("INSERT INTO activity (id, incident_id, version, data) VALUES (?, ?, ?, ?)"),
+    insertOccurrence: db.prepare(
+      "INSERT INTO occurrences (workspace_id, incident_id, fingerprint, run_id, event_id, trace_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    count: db.prepare(
+      `INSERT INTO incident_counts (workspace_id, agent_id, severity, status, n) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (workspace_id, agent_id, severity, status) DO UPDATE SET n = n + excluded.n`,
+    ),
+    activity: db.prepare(
+      "SELECT a.data FROM activity a JOIN incidents i ON i.id = a.incident_id WHERE i.workspace_id = ? AND a.incident_id = ? ORDER BY a.version",
+    ),
+    occurrences: db.prepare(
+      "SELECT incident_id, run_id, event_id, trace_id, at FROM occurrences WHERE workspace_id = ? AND incident_id = ? ORDER BY at, seq",
+    ),
+    snapshot: db.prepare(
+      "SELECT s.data FROM snapshots s JOIN incidents i ON i.id = s.incident_id WHERE i.workspace_id = ? AND s.incident_id = ?",
+    ),
+    counts: db.prepare("SELECT severity, status, sum(n) AS n FROM incident_counts WHERE workspace_id = ? GROUP BY severity, status"),
+    agentCounts: db.prepare("SELECT severity, status, n FROM incident_counts WHERE workspace_id = ? AND agent_id = ?"),
+    scanAll: db.prepare("SELECT * FROM incidents WHERE workspace_id = ?"),
+    scanSince: db.prepare("SELECT * FROM incidents WHERE workspace_id = ? AND created_at >= ?"),
+  };
+
+  // list queries vary only by which filters are present: a handful of shapes, each prepared once
+  const statements = new Map<string, SqliteStatement>();
+  const prepared = (text: string): SqliteStatement => {
+    let statement = statements.get(text);
+    if (!statement) {
+      if (statements.size > 200) statements.clear();
+      statements.set(text, (statement = db.prepare(text)));
+    }
+    return statement;
+  };
+
+  const read = (row: unknown): Incident => rowToIncident(row as IncidentRow, NAME);
+  const recount = (before: Incident | null, after: Incident): void => {
+    for (const d of countDeltas(before, after)) sql.count.run(after.workspaceId, d.agentId, d.severity, d.status, d.delta);
+  };
+  const addActivity = (activity: Activity): void => {
+    sql.insertActivity.run(activity.id, activity.incidentId, activity.version, JSON.stringify(activity));
+  };
+  const update = (before: Incident, after: Incident): void => {
+    const result = sql.updateIncident.run({ ...incidentToRow(after), expected_version: before.version });
+    if (result.changes !== 1) throw new StorageError(NAME, `incident ${after.id} changed during the transaction`);
+    recount(before, after);
+  };
+
+  const ingest = db.transaction((request: Parameters<IncidentStore["ingest"]>[0]): IngestResult => {
+    const { workspaceId, fingerprint } = request;
+    if (request.runId !== null && request.eventId !== null) {
+      const seen = sql.occurrenceByKey.get(workspaceId, request.runId, request.eventId) as { incident_id: string } | undefined;
+      if (seen) return { outcome: "duplicate", incident: read(sql.incident.get(workspaceId, seen.incident_id)) };
+    }
+    let existing: Incident | null = null;
+    let recent = 1;
+    if (request.merge) {
+      const row = sql.unresolved.get(workspaceId, fingerprint) ?? sql.lastResolved.get(workspaceId, fingerprint);
+      existing = row ? read(row) : null;
+      recent += (sql.recent.get(workspaceId, fingerprint, request.windowStart) as { n: number }).n;
+    }
+    const decision = request.decide(existing, recent);
+    let incident: Incident;
+    if (decision.outcome === "created") {
+      const { last_number } = sql.nextNumber.get(workspaceId) as { last_number: number };
+      incident = numbered(decision.incident, last_number);
+      sql.insertIncident.run(incidentToRow(incident));
+      sql.insertSnapshot.run(incident.id, JSON.stringify(request.snapshot()));
+      recount(null, incident);
+    } else {
+      incident = decision.incident;
+      update(existing!, incident);
+    }
+    if (decision.activity) addActivity(decision.activity);
+    sql.insertOccurrence.run(workspaceId, incident.id, fingerprint, request.runId, request.eventId, request.traceId, request.at);
+    return { outcome: decision.outcome, incident };
+  });
+
+  const mutate = db.transaction((workspaceId: string, id: string, apply: Parameters<IncidentStore["mutate"]>[2]): Incident => {
+    const row = sql.incident.get(workspaceId, id);
+    if (!row) throw new NotFoundError(id);
+    const current = read(row);
+    const result = apply(current);
+    if (result === null) return current;
+    update(current, result.incident);
+    addActivity(result.activity);
+    return result.incident;
+  });
+
+  const guard = <T>(what: string, body: () => T): Promise<T> => {
+    if (closed) return Promise.reject(new ClosedError("sqlite store"));
+    try {
+      return Promise.resolve(body());
+    } catch (error) {
+      return Promise.reject(wrap(error, what));
+    }
+  };
+
+  return defineStore({
+    name: NAME,
+    durable: true,
+    ingest: (request) => guard("report failed", () => ingest.immediate(request)),
+    mutate: (workspaceId, id, apply) => guard("update failed", () => mutate.immediate(workspaceId, id, apply)),
+    get: (workspaceId, id) =>
+      guard("read failed", () => {
+        const row = sql.incident.get(workspaceId, id);
+        return row ? read(row) : null;
+      }),
+    activity: (workspaceId, id) =>
+      guard("read failed", () => (sql.activity.all(workspaceId, id) as Array<{ data: string }>).map((r) => rowToActivity(r.data, NAME))),
+    occurrences: (workspaceId, id) =>
+      guard("read failed", () => (sql.occurrences.all(workspaceId, id) as OccurrenceRow[]).map((r) => rowToOccurrence(r, NAME))),
+    snapshot: (workspaceId, id) =>
+      guard("read failed", () => {
+        const row = sql.snapshot.get(workspaceId, id) as { data: string } | undefined;
+        return row ? rowToSnapshot(row.data, NAME, id) : null;
+      }),
+    list: (workspaceId, query) =>
+      guard("list failed", () => {
+        const { sql: clause, params } = listClause(workspaceId, query, (n) => `@p${n}`);
+        const named = Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
+        return prepared(`SELECT * FROM incidents ${clause}`).all(named).map(read);
+      }),
+    counts: (workspaceId, filter) =>
+      guard("counts failed", () =>
+        foldCounts(
+          (filter.agentId === undefined ? sql.counts.all(workspaceId) : sql.agentCounts.all(workspaceId, filter.agentId)) as Array<{
+            severity: string;
+            status: string;
+            n: number;
+          }>,
+        ),
+      ),
+    scan: (workspaceId, query) =>
+      guard("scan failed", () =>
+        (query.createdSince === null ? sql.scanAll.all(workspaceId) : sql.scanSince.all(workspaceId, query.createdSince)).map(read),
+      ),
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (owned && db.open) db.close();
+    },
+  });
+}
+
+function migrate(db: SqliteDatabase): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+  const apply = db.transaction(() => {
+    const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
+    const known = Math.max(0, ...SQLITE_MIGRATIONS.map((m) => m.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new StorageError(NAME, `the database is at schema version ${newest}, newer than this library knows (${known}); upgrade agent-incidents`);
+    }
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      try {
+        db.exec(migration.sql);
+      } catch (error) {
+        throw new StorageError(NAME, `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
+      }
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(migration.version, migration.name, new Date().toISOString());
+    }
+  });
+  apply.immediate();
+}
+
+function wrap(error: unknown, what: string): unknown {
+  if (isIncidentError(error)) return error;
+  return new StorageError(NAME, `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
