@@ -123,7 +123,10 @@ export function foldCounts(rows: ReadonlyArray<{ severity: string; status: strin
 export function countDeltas(before: Incident | null, after: Incident): Array<{ agentId: string; severity: string; status: string; delta: number }> {
   const cell = (i: Incident) => ({ agentId: i.agentId ?? "", severity: i.severity, status: i.status });
   if (before && before.severity === after.severity && before.status === after.status) return [];
-  return [...(before ? [{ ...cell(before), delta: -1 }] : []), { ...cell(after), delta: 1 }];
+  const deltas = [...(before ? [{ ...cell(before), delta: -1 }] : []), { ...cell(after), delta: 1 }];
+  // a fixed order of row locks, so two transactions moving incidents between the same cells cannot deadlock
+  const key = (d: (typeof deltas)[number]) => `${d.agentId}\u0000${d.severity}\u0000${d.status}`;
+  return deltas.sort((a, b) => (key(a) < key(b) ? -1 : 1));
 }
 
 /**

@@ -1,0 +1,322 @@
+import pg from "pg";
+import { ClosedError, isIncidentError, NotFoundError, StorageError, ValidationError } from "../core/errors.js";
+import type { Activity, Incident } from "../core/incident.js";
+import { numbered } from "../core/ingest.js";
+import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
+import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import {
+  countDeltas,
+  foldCounts,
+  incidentToRow,
+  listClause,
+  rowToActivity,
+  rowToIncident,
+  rowToOccurrence,
+  rowToSnapshot,
+  type IncidentRow,
+  type OccurrenceRow,
+} from "./sql-rows.js";
+
+/** The few `pg` client members this store uses. */
+export interface PgClient {
+  query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  release(error?: Error | boolean): void;
+}
+
+/** The few `pg.Pool` members this store uses. */
+export interface PgPool {
+  connect(): Promise<PgClient>;
+  query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  end(): Promise<void>;
+}
+
+export type PostgresStoreOptions = ({ pool: PgPool; connectionString?: never } | { connectionString: string; pool?: never }) & {
+  /** Schema holding the tables (default `agent_incidents`); created if missing. */
+  schema?: string;
+  /** Pool size when the store builds its own pool (default 10). */
+  max?: number;
+};
+
+/** A PostgreSQL store with its migrations, run before its first query (or by `migrate()`). */
+export interface PostgresStore extends IncidentStore {
+  /** Applies pending migrations now; safe when several processes start at once. */
+  migrate(): Promise<void>;
+}
+
+const NAME = "postgres";
+const MIGRATION_LOCK = 0x61_69_6e_63; // "ainc": serializes migrations of every schema
+
+/**
+ * The store for many processes or machines: PostgreSQL through `pg`. Reports of one fingerprint
+ * serialize on a transaction-scoped advisory lock keyed by workspace and fingerprint, so
+ * concurrent workers make one incident with an exact count; operator changes lock the incident
+ * row. Pass a `pool` you own, or a `connectionString` for a pool the store owns and ends.
+ */
+export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+  const schemaName = options.schema ?? "agent_incidents";
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schemaName)) {
+    throw new ValidationError("postgresStore options", [{ path: ["schema"], message: "must be a plain SQL identifier", code: "custom" }]);
+  }
+  const s = `"${schemaName}"`;
+  const owned = options.pool === undefined;
+  const pool: PgPool = options.pool ?? createPool(options.connectionString!, options.max ?? 10);
+  let closed = false;
+  let ready: Promise<void> | null = null;
+
+  const migrate = (): Promise<void> => (ready ??= runMigrations(pool, schemaName).catch((error: unknown) => {
+    ready = null;
+    throw wrap(error, "migration failed");
+  }));
+
+  const tx = async <T>(what: string, body: (client: PgClient) => Promise<T>): Promise<T> => {
+    if (closed) throw new ClosedError("postgres store");
+    await migrate();
+    let client: PgClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw wrap(error, `${what}: cannot connect`);
+    }
+    try {
+      await client.query("BEGIN");
+      const result = await body(client);
+      await client.query("COMMIT");
+      client.release();
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      client.release();
+      throw wrap(error, what);
+    }
+  };
+
+  const query = async (what: string, text: string, params: unknown[]): Promise<any[]> => {
+    if (closed) throw new ClosedError("postgres store");
+    await migrate();
+    try {
+      return (await pool.query(text, params)).rows;
+    } catch (error) {
+      throw wrap(error, what);
+    }
+  };
+
+  const read = (row: IncidentRow): Incident => rowToIncident(row, NAME);
+
+  const recount = async (client: PgClient, before: Incident | null, after: Incident): Promise<void> => {
+    for (const d of countDeltas(before, after)) {
+      await client.query(
+        `INSERT INTO ${s}.incident_counts (workspace_id, agent_id, severity, status, n) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (workspace_id, agent_id, severity, status) DO UPDATE SET n = ${s}.incident_counts.n + EXCLUDED.n`,
+        [after.workspaceId, d.agentId, d.severity, d.status, d.delta],
+      );
+    }
+  };
+
+  const update = async (client: PgClient, before: Incident, after: Incident): Promise<void> => {
+    const r = incidentToRow(after);
+    const result = await client.query(
+      `UPDATE ${s}.incidents SET severity = $1, severity_rank = $2, status = $3, last_seen_at = $4, resolved_at = $5, version = $6, data = $7
+       WHERE id = $8 AND workspace_id = $9 AND version = $10`,
+      [r.severity, r.severity_rank, r.status, r.last_seen_at, r.resolved_at, r.version, r.data, r.id, r.workspace_id, before.version],
+    );
+    if (result.rowCount !== 1) throw new StorageError(NAME, `incident ${after.id} changed during the transaction`);
+    await recount(client, before, after);
+  };
+
+  const addActivity = (client: PgClient, activity: Activity) =>
+    client.query(`INSERT INTO ${s}.activity (id, incident_id, version, data) VALUES ($1, $2, $3, $4)`, [
+      activity.id,
+      activity.incidentId,
+      activity.version,
+      JSON.stringify(activity),
+    ]);
+
+  const duplicateOf = async (client: PgClient, request: IngestRequest): Promise<IngestResult | null> => {
+    if (request.runId === null || request.eventId === null) return null;
+    const seen = await client.query(
+      `SELECT i.* FROM ${s}.occurrences o JOIN ${s}.incidents i ON i.id = o.incident_id
+       WHERE o.workspace_id = $1 AND o.run_id = $2 AND o.event_id = $3`,
+      [request.workspaceId, request.runId, request.eventId],
+    );
+    return seen.rows[0] ? { outcome: "duplicate", incident: read(seen.rows[0]) } : null;
+  };
+
+  const ingestOnce = (request: IngestRequest) =>
+    tx("report failed", async (client): Promise<IngestResult> => {
+      const { workspaceId, fingerprint } = request;
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", [workspaceId, fingerprint]);
+      const duplicate = await duplicateOf(client, request);
+      if (duplicate) return duplicate;
+      let existing: Incident | null = null;
+      let recent = 1;
+      if (request.merge) {
+        const found = await client.query(
+          `SELECT * FROM ${s}.incidents WHERE workspace_id = $1 AND fingerprint = $2
+           ORDER BY (status = 'resolved'), CASE WHEN status = 'resolved' THEN resolved_at ELSE created_at END DESC, number DESC
+           LIMIT 1 FOR UPDATE`,
+          [workspaceId, fingerprint],
+        );
+        existing = found.rows[0] ? read(found.rows[0]) : null;
+        const seen = await client.query(`SELECT count(*) AS n FROM ${s}.occurrences WHERE workspace_id = $1 AND fingerprint = $2 AND at >= $3`, [
+          workspaceId,
+          fingerprint,
+          request.windowStart,
+        ]);
+        recent += Number(seen.rows[0].n);
+      }
+      const decision = request.decide(existing, recent);
+      let incident: Incident;
+      if (decision.outcome === "created") {
+        const counter = await client.query(
+          `INSERT INTO ${s}.workspace_counters (workspace_id, last_number) VALUES ($1, 1)
+           ON CONFLICT (workspace_id) DO UPDATE SET last_number = ${s}.workspace_counters.last_number + 1 RETURNING last_number`,
+          [workspaceId],
+        );
+        incident = numbered(decision.incident, Number(counter.rows[0].last_number));
+        const r = incidentToRow(incident);
+        await client.query(
+          `INSERT INTO ${s}.incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
+             fingerprint, last_seen_at, created_at, resolved_at, version, data)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+          [r.id, r.workspace_id, r.number, r.agent_id, r.run_id, r.kind, r.severity, r.severity_rank, r.status, r.fingerprint, r.last_seen_at, r.created_at, r.resolved_at, r.version, r.data],
+        );
+        await client.query(`INSERT INTO ${s}.snapshots (incident_id, data) VALUES ($1, $2)`, [incident.id, JSON.stringify(request.snapshot())]);
+        await recount(client, null, incident);
+      } else {
+        incident = decision.incident;
+        await update(client, existing!, incident);
+      }
+      if (decision.activity) await addActivity(client, decision.activity);
+      const inserted = await client.query(
+        `INSERT INTO ${s}.occurrences (workspace_id, incident_id, fingerprint, run_id, event_id, trace_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING seq`,
+        [workspaceId, incident.id, fingerprint, request.runId, request.eventId, request.traceId, request.at],
+      );
+      // the same (runId, eventId) reported concurrently under another fingerprint: undo, report a duplicate
+      if (inserted.rowCount === 0) throw new RetryAsDuplicate();
+      return { outcome: decision.outcome, incident };
+    });
+
+  return defineStore({
+    name: NAME,
+    durable: true,
+    migrate,
+    async ingest(request) {
+      try {
+        return await ingestOnce(request);
+      } catch (error) {
+        if (!(error instanceof StorageError && error.cause instanceof RetryAsDuplicate)) throw error;
+        return tx("report failed", async (client) => (await duplicateOf(client, request))!);
+      }
+    },
+    mutate: (workspaceId, id, apply) =>
+      tx("update failed", async (client) => {
+        const found = await client.query(`SELECT * FROM ${s}.incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [workspaceId, id]);
+        if (!found.rows[0]) throw new NotFoundError(id);
+        const current = read(found.rows[0]);
+        const result = apply(current);
+        if (result === null) return current;
+        await update(client, current, result.incident);
+        await addActivity(client, result.activity);
+        return result.incident;
+      }),
+    async get(workspaceId, id) {
+      const rows = await query("read failed", `SELECT * FROM ${s}.incidents WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
+      return rows[0] ? read(rows[0]) : null;
+    },
+    async activity(workspaceId, id) {
+      const rows = await query(
+        "read failed",
+        `SELECT a.data FROM ${s}.activity a JOIN ${s}.incidents i ON i.id = a.incident_id WHERE i.workspace_id = $1 AND a.incident_id = $2 ORDER BY a.version`,
+        [workspaceId, id],
+      );
+      return rows.map((r) => rowToActivity(r.data, NAME));
+    },
+    async occurrences(workspaceId, id) {
+      const rows: OccurrenceRow[] = await query(
+        "read failed",
+        `SELECT incident_id, run_id, event_id, trace_id, at FROM ${s}.occurrences WHERE workspace_id = $1 AND incident_id = $2 ORDER BY at, seq`,
+        [workspaceId, id],
+      );
+      return rows.map((r) => rowToOccurrence(r, NAME));
+    },
+    async snapshot(workspaceId, id) {
+      const rows = await query(
+        "read failed",
+        `SELECT s.data FROM ${s}.snapshots s JOIN ${s}.incidents i ON i.id = s.incident_id WHERE i.workspace_id = $1 AND s.incident_id = $2`,
+        [workspaceId, id],
+      );
+      return rows[0] ? rowToSnapshot(rows[0].data, NAME, id) : null;
+    },
+    async list(workspaceId, q) {
+      const { sql, params } = listClause(workspaceId, q, (n) => `$${n}`);
+      return (await query("list failed", `SELECT * FROM ${s}.incidents ${sql}`, params)).map(read);
+    },
+    async counts(workspaceId, filter) {
+      const rows =
+        filter.agentId === undefined
+          ? await query("counts failed", `SELECT severity, status, sum(n) AS n FROM ${s}.incident_counts WHERE workspace_id = $1 GROUP BY severity, status`, [workspaceId])
+          : await query("counts failed", `SELECT severity, status, n FROM ${s}.incident_counts WHERE workspace_id = $1 AND agent_id = $2`, [workspaceId, filter.agentId]);
+      return foldCounts(rows);
+    },
+    async scan(workspaceId, q) {
+      const rows =
+        q.createdSince === null
+          ? await query("scan failed", `SELECT * FROM ${s}.incidents WHERE workspace_id = $1`, [workspaceId])
+          : await query("scan failed", `SELECT * FROM ${s}.incidents WHERE workspace_id = $1 AND created_at >= $2`, [workspaceId, q.createdSince]);
+      return rows.map(read);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await ready?.catch(() => undefined);
+      if (owned) await pool.end().catch((error: unknown) => Promise.reject(wrap(error, "close failed")));
+    },
+  });
+}
+
+class RetryAsDuplicate extends Error {}
+
+function createPool(connectionString: string, max: number): PgPool {
+  const pool = new pg.Pool({ connectionString, max });
+  // an idle client losing its connection must not crash the host: the next query fails instead
+  pool.on("error", () => undefined);
+  return pool as unknown as PgPool;
+}
+
+async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
+  const s = `"${schemaName}"`;
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [MIGRATION_LOCK, schemaName]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    const applied = new Set((await client.query(`SELECT version FROM ${s}.schema_migrations`)).rows.map((r) => Number(r.version)));
+    const known = Math.max(0, ...POSTGRES_MIGRATIONS.map((m) => m.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new StorageError(NAME, `schema ${schemaName} is at version ${newest}, newer than this library knows (${known}); upgrade agent-incidents`);
+    }
+    for (const migration of POSTGRES_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      try {
+        await client.query(migration.sql.replaceAll("{schema}", s));
+      } catch (error) {
+        throw new StorageError(NAME, `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
+      }
+      await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+function wrap(error: unknown, what: string): unknown {
+  if (isIncidentError(error)) return error;
+  return new StorageError(NAME, `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
