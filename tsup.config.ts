@@ -3,6 +3,8 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: {
     index: "src/index.ts",
+    sqlite: "src/stores/sqlite.ts",
+    postgres: "src/stores/postgres.ts",
     testing: "src/testing/index.ts",
   },
   format: ["esm", "cjs"],

@@ -10,6 +10,7 @@ export type {
   Reporter,
   ReporterScope,
   RunEndedInput,
+  ScopeKeys,
 } from "./reporter.js";
 export { ReporterScopeSchema, RunEndedSchema } from "./reporter.js";
 export type { EscalateInput, IncidentContext, Operator, ResolveInput, VersionGuard } from "./operator.js";

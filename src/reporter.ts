@@ -22,7 +22,8 @@ export const ReporterScopeSchema = z.object({
 });
 export type ReporterScope = z.infer<typeof ReporterScopeSchema>;
 
-type ScopeKeys = "kind" | "workspaceId" | "agentId" | "environment";
+/** Fields a reporter fills in itself. */
+export type ScopeKeys = "kind" | "workspaceId" | "agentId" | "environment";
 /** Input of `report.policyBlocked(...)`: the signal without what the reporter already knows. */
 export type PolicyBlockedInput = Omit<z.input<typeof PolicyBlockedSignalSchema>, ScopeKeys>;
 export type ExecutionFailedInput = Omit<z.input<typeof ExecutionFailedSignalSchema>, ScopeKeys>;

@@ -1,7 +1,7 @@
 import { summaryOf, titleOf } from "./describe.js";
 import type { Activity, ActivityActor, Incident } from "./incident.js";
 import { maxSeverity } from "./schemas.js";
-import { explainSeverity, isRaise, type RepeatPolicy, type SeverityRule } from "./severity.js";
+import { explainSeverity, formatDuration, isRaise, type RepeatPolicy, type SeverityRule } from "./severity.js";
 import { triggerOf, type Signal } from "./signals.js";
 
 /** Outcome of one report: a new incident, an occurrence added, a resolved one reopened, or a retry. */
@@ -93,7 +93,7 @@ export function decideIngest(input: IngestPlanInput, existing: Incident | null, 
       "reopened",
       { status: existing.status, severity: existing.severity, resolution: existing.resolution },
       { status: "open", severity, occurrences: incident.occurrences },
-      `Recurred within ${Math.round(input.reopenWithinMs / 60_000)} min of being resolved`,
+      `Recurred within ${formatDuration(input.reopenWithinMs)} of being resolved`,
     ),
   };
 }

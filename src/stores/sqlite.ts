@@ -27,7 +27,8 @@ export interface SqliteDatabase {
   readonly open: boolean;
 }
 
-interface SqliteStatement {
+/** The few better-sqlite3 `Statement` members this store uses. */
+export interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
@@ -56,8 +57,8 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
   let db: SqliteDatabase;
   try {
     db = options.database ?? (new Database(options.filename) as unknown as SqliteDatabase);
-    db.pragma("journal_mode = WAL");
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     migrate(db);

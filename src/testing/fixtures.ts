@@ -6,7 +6,8 @@ import type {
   PolicyBlockedSignal,
 } from "../core/signals.js";
 
-type Scope = Pick<PolicyBlockedSignal, "workspaceId" | "agentId" | "environment">;
+/** Where fixture signals come from. */
+export type FixtureScope = Pick<PolicyBlockedSignal, "workspaceId" | "agentId" | "environment">;
 type Overrides<T> = Partial<Omit<T, "kind">>;
 
 /** Builders of valid signals for `incidents.report(...)`, each with a fresh `eventId`. */
@@ -28,7 +29,7 @@ export interface SignalFixtures {
  * await incidents.report(signals.executionFailed({ error: { message: "timeout", code: "ETIMEDOUT" } }));
  * ```
  */
-export function createFixtures(scope: Partial<Scope> = {}): SignalFixtures {
+export function createFixtures(scope: Partial<FixtureScope> = {}): SignalFixtures {
   let n = 0;
   const base = () => ({
     workspaceId: scope.workspaceId ?? "ws_test",

@@ -3,4 +3,4 @@ export type { ConformanceOptions } from "./conformance.js";
 export { fakeClock } from "./fake-clock.js";
 export type { FakeClock } from "./fake-clock.js";
 export { createFixtures } from "./fixtures.js";
-export type { SignalFixtures } from "./fixtures.js";
+export type { FixtureScope, SignalFixtures } from "./fixtures.js";

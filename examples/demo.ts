@@ -1,0 +1,80 @@
+/**
+ * npm run demo [-- --memory | --db FILE]
+ *
+ * A scripted agent runtime reports what goes wrong; then an operator triages through the same
+ * library. By default incidents go to a SQLite file, so a second run shows the first run's
+ * incidents (and its reports recur into them).
+ */
+import { resolve } from "node:path";
+import { createIncidents, memoryStore, type IncidentStore } from "agent-incidents";
+import { sqliteStore } from "agent-incidents/sqlite";
+import { bold, dim, heading, printActivity, printDetail, printStats, printTable } from "./demo/print.js";
+import { DemoRuntime, runScenario, storyClock } from "./demo/runtime.js";
+
+const args = process.argv.slice(2);
+const dbFlag = args.indexOf("--db");
+const file = resolve(dbFlag >= 0 && args[dbFlag + 1] ? args[dbFlag + 1]! : "agent-incidents-demo.db");
+const store: IncidentStore = args.includes("--memory") ? memoryStore() : sqliteStore({ filename: file });
+
+const clock = storyClock();
+const runtime = new DemoRuntime(clock);
+const incidents = createIncidents({ store, clock, runs: runtime });
+
+console.log(bold("agent-incidents demo"));
+console.log(
+  store.durable
+    ? `store: SQLite file ${file}\n       run the demo again to see these incidents carried over; --memory keeps nothing`
+    : "store: in memory (nothing is kept after this run)",
+);
+const before = await incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws_acme" }).counts();
+const known = Object.values(before).reduce((n, row) => n + Object.values(row).reduce((a, b) => a + b, 0), 0);
+if (known > 0) {
+  console.log(`       ${known} incidents from earlier runs are already in it`);
+  const { items } = await incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws_acme" }).list({ sort: "recency", limit: 500 });
+  for (const i of items) clock.startAfter(i.updatedAt > i.lastSeenAt ? i.updatedAt : i.lastSeenAt);
+}
+
+// where a host would page someone (agent-incidents/notifiers does this for real)
+let pages = 0;
+incidents.on("incident.created", (e) => void (e.data.incident.severity === "critical" && pages++));
+
+heading("1. The runtime reports through its hooks");
+await runScenario(incidents, runtime, clock, (agent, runId, what, result) => {
+  const outcome = result ? `${result.outcome.padEnd(9)} #${result.incident.number} ${result.incident.severity}` : "no incident";
+  console.log(`  ${agent.padEnd(12)} ${dim(runId.slice(-6))}  ${what.padEnd(44)} → ${outcome}`);
+});
+console.log(dim(`  ${pages} new critical incident(s) would have paged on-call`));
+
+const ana = incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws_acme" });
+
+heading("2. Open incidents, by severity then recency");
+const open = await ana.list({ status: ["open", "acknowledged", "investigating"] });
+printTable(open.items, clock.now());
+
+const top = open.items[0];
+if (top) {
+  heading(`3. Incident #${top.number}: what happened`);
+  printDetail(await ana.context(top.id));
+
+  heading("4. Triage");
+  clock.advance(4 * 60_000);
+  const acked = await ana.acknowledge(top.id);
+  console.log(`  usr_ana acknowledged #${acked.number} (version ${acked.version})`);
+  await ana.addNote(top.id, "Customer is gold tier; checking whether the limit should differ per tier.", { expectedVersion: acked.version });
+  clock.advance(31 * 60_000);
+  const resolved = await ana.resolve(top.id, {
+    note: "Refund was legitimate; raised the limit for gold-tier customers to $1000.",
+    rootCause: "policy_issue",
+    actions: ["policy_updated", "customer_contacted"],
+    systemic: true,
+  });
+  console.log(`  usr_ana resolved #${resolved.number}: ${resolved.resolution?.rootCause}, actions ${resolved.resolution?.actions.join(", ")}`);
+  console.log(dim("  audit trail:"));
+  printActivity((await ana.get(top.id)).activity);
+}
+
+heading("5. Stats");
+printStats(await ana.stats());
+
+await incidents.close();
+console.log(`\n${dim("Next: npm test · the API in README.md")}`);
