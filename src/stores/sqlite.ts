@@ -22,7 +22,7 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): unknown;
   pragma(source: string, options?: { simple?: boolean }): unknown;
-  transaction<F extends (...args: never[]) => unknown>(fn: F): { immediate(...args: Parameters<F>): ReturnType<F> };
+  transaction(fn: (...args: any[]) => any): { immediate(...args: any[]): any };
   close(): unknown;
   readonly open: boolean;
 }
@@ -56,7 +56,7 @@ const INCIDENT_UPDATE = `UPDATE incidents SET severity = @severity, severity_ran
 export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
   let db: SqliteDatabase;
   try {
-    db = options.database ?? (new Database(options.filename) as unknown as SqliteDatabase);
+    db = options.database ?? new Database(options.filename);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
@@ -185,8 +185,8 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
   return defineStore({
     name: NAME,
     durable: true,
-    ingest: (request) => guard("report failed", () => ingest.immediate(request)),
-    mutate: (workspaceId, id, apply) => guard("update failed", () => mutate.immediate(workspaceId, id, apply)),
+    ingest: (request) => guard("report failed", (): IngestResult => ingest.immediate(request)),
+    mutate: (workspaceId, id, apply) => guard("update failed", (): Incident => mutate.immediate(workspaceId, id, apply)),
     get: (workspaceId, id) =>
       guard("read failed", () => {
         const row = sql.incident.get(workspaceId, id);
