@@ -147,16 +147,11 @@ export function listClause(workspaceId: string, query: ListQuery, p: (n: number)
   inList("agent_id", query.agentId);
   if (query.runId !== undefined) inList("run_id", [query.runId]);
   if (query.after) {
+    // a row-value comparison: the indexes are all-descending on these columns, so this is a range seek
     const a = query.after;
-    if (query.sort === "severity") {
-      params.push(a.rank, a.lastSeenAt, a.number);
-      const [r, t, n] = [p(params.length - 2), p(params.length - 1), p(params.length)];
-      where.push(`(severity_rank < ${r} OR (severity_rank = ${r} AND (last_seen_at < ${t} OR (last_seen_at = ${t} AND number < ${n}))))`);
-    } else {
-      params.push(a.lastSeenAt, a.number);
-      const [t, n] = [p(params.length - 1), p(params.length)];
-      where.push(`(last_seen_at < ${t} OR (last_seen_at = ${t} AND number < ${n}))`);
-    }
+    const key = query.sort === "severity" ? [a.rank, a.lastSeenAt, a.number] : [a.lastSeenAt, a.number];
+    const marks = key.map((v) => (params.push(v), p(params.length)));
+    where.push(`(${query.sort === "severity" ? "severity_rank, last_seen_at, number" : "last_seen_at, number"}) < (${marks.join(", ")})`);
   }
   const order = query.sort === "severity" ? "severity_rank DESC, last_seen_at DESC, number DESC" : "last_seen_at DESC, number DESC";
   params.push(query.limit + 1);

@@ -34,7 +34,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX incidents_by_recency ON incidents (workspace_id, last_seen_at DESC, number DESC);
       CREATE INDEX incidents_by_agent ON incidents (workspace_id, agent_id, last_seen_at DESC);
       CREATE INDEX incidents_by_run ON incidents (workspace_id, run_id);
-      CREATE INDEX incidents_by_fingerprint ON incidents (workspace_id, fingerprint, status);
+      CREATE INDEX incidents_by_fingerprint ON incidents (workspace_id, fingerprint, number);
       CREATE INDEX incidents_by_created ON incidents (workspace_id, created_at);
 
       CREATE TABLE activity (

@@ -72,7 +72,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     incident: db.prepare("SELECT * FROM incidents WHERE workspace_id = ? AND id = ?"),
     occurrenceByKey: db.prepare("SELECT incident_id FROM occurrences WHERE workspace_id = ? AND run_id = ? AND event_id = ?"),
     unresolved: db.prepare(
-      "SELECT * FROM incidents WHERE workspace_id = ? AND fingerprint = ? AND status <> 'resolved' ORDER BY created_at DESC, number DESC LIMIT 1",
+      "SELECT * FROM incidents WHERE workspace_id = ? AND fingerprint = ? AND status <> 'resolved' ORDER BY number DESC LIMIT 1",
     ),
     lastResolved: db.prepare(
       "SELECT * FROM incidents WHERE workspace_id = ? AND fingerprint = ? AND status = 'resolved' ORDER BY resolved_at DESC LIMIT 1",
