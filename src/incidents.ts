@@ -79,6 +79,16 @@ const OptionsSchema = z.object({
     })
     .optional(),
   snapshotEvents: z.number().int().min(0).max(1000).optional(),
+  runs: z.custom<RunSource>((r) => typeof r === "object" && r !== null && typeof (r as RunSource).loadRun === "function", { message: "must be a RunSource with loadRun(runId, scope)" }).optional(),
+  redact: z
+    .union([
+      z.literal(false),
+      z.object({
+        keys: z.array(z.union([z.string().min(1), z.instanceof(RegExp)])).optional(),
+        patterns: z.array(z.instanceof(RegExp)).optional(),
+      }),
+    ])
+    .optional(),
   clock: z.custom<{ now(): Date }>((c) => typeof c === "object" && c !== null && typeof (c as { now: unknown }).now === "function", { message: "must have now(): Date" }).optional(),
   ids: fn().optional(),
   authorize: fn().optional(),

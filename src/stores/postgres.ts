@@ -3,7 +3,7 @@ import { ClosedError, isIncidentError, NotFoundError, StorageError, ValidationEr
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
-import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import { migrationsFor } from "./sql-migrations.js";
 import {
   countDeltas,
   foldCounts,
@@ -293,15 +293,16 @@ async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     const applied = new Set((await client.query(`SELECT version FROM ${s}.schema_migrations`)).rows.map((r) => Number(r.version)));
-    const known = Math.max(0, ...POSTGRES_MIGRATIONS.map((m) => m.version));
+    const migrations = migrationsFor("postgres", schemaName);
+    const known = Math.max(0, ...migrations.map((m) => m.version));
     const newest = Math.max(0, ...applied);
     if (newest > known) {
       throw new StorageError(NAME, `schema ${schemaName} is at version ${newest}, newer than this library knows (${known}); upgrade agent-incidents`);
     }
-    for (const migration of POSTGRES_MIGRATIONS) {
+    for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       try {
-        await client.query(migration.sql.replaceAll("{schema}", s));
+        await client.query(migration.sql);
       } catch (error) {
         throw new StorageError(NAME, `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
       }

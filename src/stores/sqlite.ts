@@ -3,7 +3,7 @@ import { ClosedError, isIncidentError, NotFoundError, StorageError } from "../co
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { defineStore, type IncidentStore, type IngestResult } from "./contract.js";
-import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+import { migrationsFor } from "./sql-migrations.js";
 import {
   countDeltas,
   foldCounts,
@@ -233,12 +233,13 @@ function migrate(db: SqliteDatabase): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
   const apply = db.transaction(() => {
     const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
-    const known = Math.max(0, ...SQLITE_MIGRATIONS.map((m) => m.version));
+    const migrations = migrationsFor("sqlite");
+    const known = Math.max(0, ...migrations.map((m) => m.version));
     const newest = Math.max(0, ...applied);
     if (newest > known) {
       throw new StorageError(NAME, `the database is at schema version ${newest}, newer than this library knows (${known}); upgrade agent-incidents`);
     }
-    for (const migration of SQLITE_MIGRATIONS) {
+    for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       try {
         db.exec(migration.sql);

@@ -261,6 +261,16 @@ export function describeStoreConformance(
       expect((await ops().list()).items).toHaveLength(1);
     });
 
+    it.skipIf(options.skipConcurrency)("numbers incidents created concurrently 1..n without gaps or repeats", async () => {
+      const n = 30;
+      const results = await Promise.all(
+        Array.from({ length: n }, (_, i) => incidents.report(signals.agentError({ error: { name: `Error${i}`, message: "boom" } }))),
+      );
+      expect(results.every((r) => r.outcome === "created")).toBe(true);
+      expect(results.map((r) => r.incident.number).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      expect((await ops().counts()).high.open).toBe(n);
+    });
+
     it.skipIf(options.skipConcurrency)("lets exactly one of two concurrent resolves win", async () => {
       const { incident } = await incidents.report(signals.agentError());
       const outcomes = await Promise.allSettled([

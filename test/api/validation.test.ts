@@ -88,5 +88,7 @@ describe("bad input is refused with a ValidationError naming the field, and writ
     expect(() => createIncidents({ store: {} as never })).toThrow(/store/);
     expect(() => createIncidents({ dedup: { reopenWithinMs: -1 } })).toThrow(/dedup.reopenWithinMs/);
     expect(() => createIncidents({ severityRules: [{ name: "x" } as never] })).toThrow(/severityRules.0/);
+    expect(() => createIncidents({ runs: { load: () => null } as never })).toThrow(/runs: must be a RunSource/);
+    expect(() => createIncidents({ redact: { keys: [42 as never] } })).toThrow(/redact/);
   });
 });

@@ -1,3 +1,6 @@
+import pg from "pg";
+import { expect, it } from "vitest";
+import { createIncidents } from "agent-incidents";
 import { postgresStore } from "agent-incidents/postgres";
 import { describeStoreConformance } from "agent-incidents/testing";
 import { PG_URL, reportSkipped, schemas } from "./pg-env.js";
@@ -6,6 +9,29 @@ if (PG_URL) {
   const url = PG_URL;
   const schema = schemas("conformance");
   describeStoreConformance("postgres", () => postgresStore({ connectionString: url, schema: schema() }), { concurrentReports: 60 });
+
+  it("uses a pool it is given and leaves it open on close", async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const incidents = createIncidents({ store: postgresStore({ pool, schema: schema() }) });
+    const report = incidents.reporter({ workspaceId: "ws_pool", agentId: "agt", environment: "test" });
+    expect((await report.anomaly({ runId: "r", eventId: "e", pattern: "p" })).outcome).toBe("created");
+    await incidents.close();
+    expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    await pool.end();
+  });
+
+  it("migrates safely when several stores start on one schema at once", async () => {
+    const name = schema();
+    const stores = Array.from({ length: 6 }, () => postgresStore({ connectionString: url, schema: name, max: 1 }));
+    await Promise.all(stores.map((s) => s.migrate()));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const applied = await client.query(`SELECT version FROM "${name}".schema_migrations`);
+    await client.end();
+    expect(applied.rows).toEqual([{ version: 1 }]);
+    expect(await stores[0]!.get("ws", "inc_none")).toBeNull();
+    await Promise.all(stores.map((s) => s.close()));
+  });
 } else {
   reportSkipped("IncidentStore conformance: postgres");
 }

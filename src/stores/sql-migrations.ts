@@ -1,0 +1,101 @@
+/** One schema change, applied once, in order, inside a transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export type Dialect = "sqlite" | "postgres";
+
+const TYPES: Record<Dialect, { json: string; serial: string }> = {
+  sqlite: { json: "TEXT", serial: "INTEGER PRIMARY KEY AUTOINCREMENT" },
+  postgres: { json: "JSONB", serial: "BIGSERIAL PRIMARY KEY" },
+};
+
+/** Both SQL stores share one schema; `{t}` is the table prefix, `{json}` and `{serial}` the dialect's types. */
+const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string }> = [
+  {
+    version: 1,
+    name: "create incidents, activity, occurrences, snapshots and counters",
+    template: `
+      CREATE TABLE {t}incidents (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        agent_id TEXT,
+        run_id TEXT,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low')),
+        severity_rank SMALLINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'investigating', 'resolved')),
+        fingerprint TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        resolved_at TEXT,
+        version INTEGER NOT NULL,
+        data {json} NOT NULL,
+        UNIQUE (workspace_id, number)
+      );
+      -- the console's default query: severity, then recency, optionally by status
+      CREATE INDEX incidents_by_severity ON {t}incidents (workspace_id, severity_rank DESC, last_seen_at DESC, number DESC);
+      CREATE INDEX incidents_by_status ON {t}incidents (workspace_id, status, severity_rank DESC, last_seen_at DESC, number DESC);
+      CREATE INDEX incidents_by_recency ON {t}incidents (workspace_id, last_seen_at DESC, number DESC);
+      CREATE INDEX incidents_by_agent ON {t}incidents (workspace_id, agent_id, last_seen_at DESC);
+      CREATE INDEX incidents_by_run ON {t}incidents (workspace_id, run_id);
+      CREATE INDEX incidents_by_fingerprint ON {t}incidents (workspace_id, fingerprint, number);
+      CREATE INDEX incidents_by_created ON {t}incidents (workspace_id, created_at);
+
+      CREATE TABLE {t}activity (
+        id TEXT PRIMARY KEY,
+        incident_id TEXT NOT NULL REFERENCES {t}incidents (id),
+        version INTEGER NOT NULL,
+        data {json} NOT NULL,
+        UNIQUE (incident_id, version)
+      );
+
+      CREATE TABLE {t}occurrences (
+        seq {serial},
+        workspace_id TEXT NOT NULL,
+        incident_id TEXT NOT NULL REFERENCES {t}incidents (id),
+        fingerprint TEXT NOT NULL,
+        run_id TEXT,
+        event_id TEXT,
+        trace_id TEXT,
+        at TEXT NOT NULL
+      );
+      -- (runId, eventId) is reported once per workspace: hooks get retried
+      CREATE UNIQUE INDEX occurrences_idempotency ON {t}occurrences (workspace_id, run_id, event_id) WHERE run_id IS NOT NULL AND event_id IS NOT NULL;
+      CREATE INDEX occurrences_by_fingerprint ON {t}occurrences (workspace_id, fingerprint, at);
+      CREATE INDEX occurrences_by_incident ON {t}occurrences (incident_id, at);
+
+      CREATE TABLE {t}snapshots (
+        incident_id TEXT PRIMARY KEY REFERENCES {t}incidents (id),
+        data {json} NOT NULL
+      );
+
+      CREATE TABLE {t}workspace_counters (
+        workspace_id TEXT PRIMARY KEY,
+        last_number INTEGER NOT NULL
+      );
+
+      -- severity x status counts per agent, kept in step with every write, so counts() reads a few rows
+      CREATE TABLE {t}incident_counts (
+        workspace_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, agent_id, severity, status)
+      );
+    `,
+  },
+];
+
+/** The migrations for one dialect; `schema` (PostgreSQL) prefixes every table. */
+export function migrationsFor(dialect: Dialect, schema?: string): Migration[] {
+  const prefix = schema ? `"${schema}".` : "";
+  return TEMPLATES.map(({ template, ...m }) => ({
+    ...m,
+    sql: template.replaceAll("{t}", prefix).replaceAll("{json}", TYPES[dialect].json).replaceAll("{serial}", TYPES[dialect].serial),
+  }));
+}
