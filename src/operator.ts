@@ -116,7 +116,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       }
       return incident;
     });
-  const guardedOp = (op: Operation, guard: unknown) => ({ op, expectedVersion: parseOrThrow(VersionGuardSchema, guard, "options")?.expectedVersion });
+  const withGuard = (op: Operation, guard: unknown) => ({ op, expectedVersion: parseOrThrow(VersionGuardSchema, guard, "options")?.expectedVersion });
 
   return {
     actor,
@@ -173,15 +173,15 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
         const signal: ManualSignal = { ...e, kind: "manual", workspaceId: ws };
         return (await engine.ingest(signal, who)).incident;
       }),
-    acknowledge: (id, guard) => mutate("triage", id, () => guardedOp({ type: "acknowledge" }, guard)),
-    startInvestigating: (id, guard) => mutate("triage", id, () => guardedOp({ type: "startInvestigating" }, guard)),
+    acknowledge: (id, guard) => mutate("triage", id, () => withGuard({ type: "acknowledge" }, guard)),
+    startInvestigating: (id, guard) => mutate("triage", id, () => withGuard({ type: "startInvestigating" }, guard)),
     assign: (id, assignee, guard) =>
-      mutate("triage", id, () => guardedOp({ type: "assign", assignee: parseArgument(IdSchema.nullable(), assignee, "assignee") }, guard)),
+      mutate("triage", id, () => withGuard({ type: "assign", assignee: parseArgument(IdSchema.nullable(), assignee, "assignee") }, guard)),
     addNote: (id, note, guard) =>
-      mutate("note", id, () => guardedOp({ type: "addNote", note: parseArgument(NoteSchema, note, "note") }, guard)),
+      mutate("note", id, () => withGuard({ type: "addNote", note: parseArgument(NoteSchema, note, "note") }, guard)),
     setSeverity: (id, severity, reason, guard) =>
       mutate("triage", id, () =>
-        guardedOp(
+        withGuard(
           {
             type: "setSeverity",
             severity: parseArgument(SeveritySchema, severity, "severity"),
@@ -197,7 +197,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       }),
     reopen: (id, reason, guard) =>
       mutate("resolve", id, () =>
-        guardedOp({ type: "reopen", reason: parseArgument(ReasonSchema.optional(), reason, "reason") ?? null }, guard),
+        withGuard({ type: "reopen", reason: parseArgument(ReasonSchema.optional(), reason, "reason") ?? null }, guard),
       ),
   };
 }

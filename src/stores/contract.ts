@@ -1,7 +1,7 @@
 import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/incident.js";
 import type { IngestDecision, ReportOutcome } from "../core/ingest.js";
 import type { OperationResult } from "../core/operations.js";
-import type { ListQuery, Page } from "../core/query.js";
+import type { ListQuery } from "../core/query.js";
 
 /** One report for the store to apply atomically. Built by `createIncidents`; stores only execute it. */
 export interface IngestRequest {

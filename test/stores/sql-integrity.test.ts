@@ -52,6 +52,7 @@ describe("sqlite: bad data at the boundary", () => {
       db.close();
     });
     await expect(ops.list()).rejects.toThrow(/corrupt: its data column is not a JSON object/);
+    await expect(ops.get(id)).rejects.toThrow(new RegExp(`incident ${id} is corrupt`));
     await incidents.close();
   });
 
