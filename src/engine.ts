@@ -1,5 +1,5 @@
 import type { Authorize } from "./core/access.js";
-import { ClosedError, isIncidentError, StorageError, ValidationError } from "./core/errors.js";
+import { asIncidentError, ClosedError, ValidationError } from "./core/errors.js";
 import { fingerprintOf, mergesByFingerprint, scopeFingerprint } from "./core/fingerprint.js";
 import type { ActivityActor, Incident } from "./core/incident.js";
 import { decideIngest, type ReportOutcome } from "./core/ingest.js";
@@ -67,10 +67,7 @@ export function createEngine(config: EngineConfig): Engine {
     return `${prefix}_${id}`;
   };
 
-  const wrap = (error: unknown): unknown =>
-    isIncidentError(error)
-      ? error
-      : new StorageError(store.name, error instanceof Error ? error.message : String(error), { cause: error });
+  const wrap = (error: unknown) => asIncidentError(error, store.name);
 
   const run = <T>(operation: () => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new ClosedError());

@@ -122,6 +122,16 @@ export class ClosedError extends IncidentError {
   }
 }
 
+/**
+ * The error as callers should see it: an `IncidentError` as it is, anything else (a driver's
+ * error) wrapped in a `StorageError` of `adapter` that keeps it as `cause`.
+ */
+export function asIncidentError(error: unknown, adapter: string, what?: string): IncidentError {
+  if (isIncidentError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new StorageError(adapter, what ? `${what}: ${message}` : message, { cause: error });
+}
+
 /** True for any error raised by this library. */
 export function isIncidentError(value: unknown): value is IncidentError {
   return value instanceof IncidentError;

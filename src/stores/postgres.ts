@@ -1,9 +1,9 @@
 import pg from "pg";
-import { ClosedError, isIncidentError, NotFoundError, StorageError, ValidationError } from "../core/errors.js";
+import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError, ValidationError } from "../core/errors.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
-import { migrationsFor } from "./sql-migrations.js";
+import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
 import {
   countDeltas,
   foldCounts,
@@ -293,18 +293,11 @@ async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     const applied = new Set((await client.query(`SELECT version FROM ${s}.schema_migrations`)).rows.map((r) => Number(r.version)));
-    const migrations = migrationsFor("postgres", schemaName);
-    const known = Math.max(0, ...migrations.map((m) => m.version));
-    const newest = Math.max(0, ...applied);
-    if (newest > known) {
-      throw new StorageError(NAME, `schema ${schemaName} is at version ${newest}, newer than this library knows (${known}); upgrade agent-incidents`);
-    }
-    for (const migration of migrations) {
-      if (applied.has(migration.version)) continue;
+    for (const migration of pendingMigrations("postgres", applied, `schema ${schemaName}`, schemaName)) {
       try {
         await client.query(migration.sql);
       } catch (error) {
-        throw new StorageError(NAME, `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
+        throw migrationFailed("postgres", migration, error);
       }
       await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
     }
@@ -317,7 +310,6 @@ async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
   }
 }
 
-function wrap(error: unknown, what: string): unknown {
-  if (isIncidentError(error)) return error;
-  return new StorageError(NAME, `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+function wrap(error: unknown, what: string): IncidentError {
+  return asIncidentError(error, NAME, what);
 }

@@ -1,3 +1,5 @@
+import { StorageError } from "../core/errors.js";
+
 /** One schema change, applied once, in order, inside a transaction. */
 export interface Migration {
   version: number;
@@ -98,4 +100,23 @@ export function migrationsFor(dialect: Dialect, schema?: string): Migration[] {
     ...m,
     sql: template.replaceAll("{t}", prefix).replaceAll("{json}", TYPES[dialect].json).replaceAll("{serial}", TYPES[dialect].serial),
   }));
+}
+
+/**
+ * The migrations still to apply, in order. Refuses a database that a newer version of the library
+ * migrated: this one would misread it. `where` names the database in the message.
+ */
+export function pendingMigrations(dialect: Dialect, applied: ReadonlySet<number>, where: string, schema?: string): Migration[] {
+  const migrations = migrationsFor(dialect, schema);
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  const newest = Math.max(0, ...applied);
+  if (newest > known) {
+    throw new StorageError(dialect, `${where} is at schema version ${newest}, newer than this library knows (${known}); upgrade agent-incidents`);
+  }
+  return migrations.filter((m) => !applied.has(m.version));
+}
+
+/** The error for a migration that failed: which one, and the database's words. */
+export function migrationFailed(dialect: Dialect, migration: Migration, error: unknown): StorageError {
+  return new StorageError(dialect, `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
 }

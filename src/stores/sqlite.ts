@@ -1,9 +1,9 @@
 import Database from "better-sqlite3";
-import { ClosedError, isIncidentError, NotFoundError, StorageError } from "../core/errors.js";
+import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError } from "../core/errors.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { defineStore, type IncidentStore, type IngestResult } from "./contract.js";
-import { migrationsFor } from "./sql-migrations.js";
+import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
 import {
   countDeltas,
   foldCounts,
@@ -233,18 +233,11 @@ function migrate(db: SqliteDatabase): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
   const apply = db.transaction(() => {
     const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
-    const migrations = migrationsFor("sqlite");
-    const known = Math.max(0, ...migrations.map((m) => m.version));
-    const newest = Math.max(0, ...applied);
-    if (newest > known) {
-      throw new StorageError(NAME, `the database is at schema version ${newest}, newer than this library knows (${known}); upgrade agent-incidents`);
-    }
-    for (const migration of migrations) {
-      if (applied.has(migration.version)) continue;
+    for (const migration of pendingMigrations("sqlite", applied, "the database")) {
       try {
         db.exec(migration.sql);
       } catch (error) {
-        throw new StorageError(NAME, `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
+        throw migrationFailed("sqlite", migration, error);
       }
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(migration.version, migration.name, new Date().toISOString());
     }
@@ -252,7 +245,6 @@ function migrate(db: SqliteDatabase): void {
   apply.immediate();
 }
 
-function wrap(error: unknown, what: string): unknown {
-  if (isIncidentError(error)) return error;
-  return new StorageError(NAME, `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+function wrap(error: unknown, what: string): IncidentError {
+  return asIncidentError(error, NAME, what);
 }
