@@ -78,6 +78,7 @@ const dir = mkdtempSync(join(tmpdir(), "agent-incidents-bench-"));
 console.log(`agent-incidents bench: ${N} incidents per store, Node ${process.version}`);
 await bench("memory", memoryStore(), 1);
 await bench("sqlite", sqliteStore({ filename: join(dir, "bench.db") }), 1);
+await bench("sqlite normal", sqliteStore({ filename: join(dir, "bench-normal.db"), synchronous: "normal" }), 1);
 if (PG_URL) {
   const schema = `bench_${Date.now().toString(36)}`;
   await bench("postgres", postgresStore({ connectionString: PG_URL, schema }), 1);
@@ -93,7 +94,7 @@ if (PG_URL) {
 rmSync(dir, { recursive: true, force: true });
 
 const fmt = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
-console.log(`\n${"store".padEnd(12)} ${"operation".padEnd(30)} ${"n".padStart(6)} ${"ops/s".padStart(9)} ${"p50".padStart(9)} ${"p95".padStart(9)}`);
+console.log(`\n${"store".padEnd(14)} ${"operation".padEnd(30)} ${"n".padStart(6)} ${"ops/s".padStart(9)} ${"p50".padStart(9)} ${"p95".padStart(9)}`);
 for (const r of rows) {
-  console.log(`${r.store.padEnd(12)} ${r.op.padEnd(30)} ${String(r.n).padStart(6)} ${r.perSec.toFixed(0).padStart(9)} ${fmt(r.p50).padStart(9)} ${fmt(r.p95).padStart(9)}`);
+  console.log(`${r.store.padEnd(14)} ${r.op.padEnd(30)} ${String(r.n).padStart(6)} ${r.perSec.toFixed(0).padStart(9)} ${fmt(r.p50).padStart(9)} ${fmt(r.p95).padStart(9)}`);
 }

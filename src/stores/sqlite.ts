@@ -34,9 +34,15 @@ export interface SqliteStatement {
   all(...params: unknown[]): unknown[];
 }
 
-export type SqliteStoreOptions =
-  | { filename: string; database?: never; busyTimeoutMs?: number }
-  | { database: SqliteDatabase; filename?: never; busyTimeoutMs?: number };
+export type SqliteStoreOptions = ({ filename: string; database?: never } | { database: SqliteDatabase; filename?: never }) & {
+  /** How long a write waits for another process's lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /**
+   * `"full"` (default) syncs every commit to disk, so a report whose promise resolved survives a
+   * power loss too; `"normal"` survives process crashes only and writes about 40% faster.
+   */
+  synchronous?: "full" | "normal";
+};
 
 const NAME = "sqlite";
 const INCIDENT_INSERT = `INSERT INTO incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
@@ -59,7 +65,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     db = options.database ?? new Database(options.filename);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
+    db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
     db.pragma("foreign_keys = ON");
     migrate(db);
   } catch (error) {
