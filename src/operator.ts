@@ -93,10 +93,12 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       return body();
     });
 
-  const load = async (id: string): Promise<Incident> => {
+  /** The incident with its activity and occurrences; the common part of `get` and `context`. */
+  const load = async (id: string) => {
     const incident = await engine.store.get(ws, id);
     if (!incident) throw new NotFoundError(id);
-    return incident;
+    const [activity, occurrenceLog] = await Promise.all([engine.store.activity(ws, id), engine.store.occurrences(ws, id)]);
+    return { incident, activity, occurrenceLog };
   };
 
   /** Runs one operator operation; `build` validates the arguments after the role check. */
@@ -137,20 +139,13 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       }),
     get: (idInput) =>
       guarded("read", async () => {
-        const id = parseArgument(IdSchema, idInput, "id");
-        const incident = await load(id);
-        const [activity, occurrenceLog] = await Promise.all([engine.store.activity(ws, id), engine.store.occurrences(ws, id)]);
+        const { incident, activity, occurrenceLog } = await load(parseArgument(IdSchema, idInput, "id"));
         return { ...incident, activity, occurrenceLog };
       }),
     context: (idInput) =>
       guarded("read", async () => {
         const id = parseArgument(IdSchema, idInput, "id");
-        const incident = await load(id);
-        const [snapshot, activity, occurrenceLog] = await Promise.all([
-          engine.store.snapshot(ws, id),
-          engine.store.activity(ws, id),
-          engine.store.occurrences(ws, id),
-        ]);
+        const [{ incident, activity, occurrenceLog }, snapshot] = await Promise.all([load(id), engine.store.snapshot(ws, id)]);
         const context: IncidentContext = { incident, snapshot, activity, occurrenceLog, run: null };
         if (engine.runs && incident.runId) {
           try {

@@ -85,16 +85,18 @@ export type ResolutionInput = z.input<typeof ResolutionSchema>;
  * `subject` says what was being validated, e.g. `"policy_blocked signal"`.
  */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, subject: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new ValidationError(subject, toIssues(result.error));
+  return parse(schema, value, subject, []);
 }
 
 /** Like {@link parseOrThrow} for one argument: issue paths start with the argument's name. */
 export function parseArgument<S extends z.ZodType>(schema: S, value: unknown, name: string): z.infer<S> {
+  return parse(schema, value, name, [name]);
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, subject: string, prefix: string[]): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ValidationError(name, toIssues(result.error).map((issue) => ({ ...issue, path: [name, ...issue.path] })));
+  throw new ValidationError(subject, toIssues(result.error).map((issue) => ({ ...issue, path: [...prefix, ...issue.path] })));
 }
 
 export function toIssues(error: z.ZodError): ValidationIssue[] {

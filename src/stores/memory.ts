@@ -32,25 +32,30 @@ export function memoryStore(): IncidentStore {
   const workspaces = new Map<string, Workspace>();
   let closed = false;
 
-  const open = (workspaceId: string): Workspace => {
+  const emptyWorkspace = (): Workspace => ({
+    lastNumber: 0,
+    incidents: new Map(),
+    buckets: new Map(),
+    counts: emptyCounts(),
+    countsByAgent: new Map(),
+    byFingerprint: new Map(),
+    seenByFingerprint: new Map(),
+    idempotency: new Map(),
+    activity: new Map(),
+    occurrences: new Map(),
+    snapshots: new Map(),
+  });
+  // reads of a workspace that has never been written see this one, so reading allocates nothing
+  const nothing = emptyWorkspace();
+
+  const read = (workspaceId: string): Workspace => {
     if (closed) throw new ClosedError("memory store");
-    let ws = workspaces.get(workspaceId);
-    if (!ws) {
-      ws = {
-        lastNumber: 0,
-        incidents: new Map(),
-        buckets: new Map(),
-        counts: emptyCounts(),
-        countsByAgent: new Map(),
-        byFingerprint: new Map(),
-        seenByFingerprint: new Map(),
-        idempotency: new Map(),
-        activity: new Map(),
-        occurrences: new Map(),
-        snapshots: new Map(),
-      };
-      workspaces.set(workspaceId, ws);
-    }
+    return workspaces.get(workspaceId) ?? nothing;
+  };
+
+  const open = (workspaceId: string): Workspace => {
+    let ws = read(workspaceId);
+    if (ws === nothing) workspaces.set(workspaceId, (ws = emptyWorkspace()));
     return ws;
   };
 
@@ -154,7 +159,7 @@ export function memoryStore(): IncidentStore {
     },
 
     async mutate(workspaceId, id, apply) {
-      const ws = open(workspaceId);
+      const ws = read(workspaceId);
       const current = ws.incidents.get(id);
       if (!current) throw new NotFoundError(id);
       const result = apply(structuredClone(current));
@@ -165,25 +170,25 @@ export function memoryStore(): IncidentStore {
     },
 
     async get(workspaceId, id) {
-      const incident = open(workspaceId).incidents.get(id);
+      const incident = read(workspaceId).incidents.get(id);
       return incident ? structuredClone(incident) : null;
     },
 
     async activity(workspaceId, id) {
-      return structuredClone(open(workspaceId).activity.get(id) ?? []);
+      return structuredClone(read(workspaceId).activity.get(id) ?? []);
     },
 
     async occurrences(workspaceId, id) {
-      return structuredClone(open(workspaceId).occurrences.get(id) ?? []);
+      return structuredClone(read(workspaceId).occurrences.get(id) ?? []);
     },
 
     async snapshot(workspaceId, id) {
-      const snapshot = open(workspaceId).snapshots.get(id);
+      const snapshot = read(workspaceId).snapshots.get(id);
       return snapshot ? structuredClone(snapshot) : null;
     },
 
     async list(workspaceId, query: ListQuery) {
-      const ws = open(workspaceId);
+      const ws = read(workspaceId);
       const buckets: SortedBucket[] = [];
       for (const severity of query.severity ?? SEVERITIES) {
         for (const status of query.status ?? STATUSES) {
@@ -201,13 +206,13 @@ export function memoryStore(): IncidentStore {
     },
 
     async counts(workspaceId, filter) {
-      const ws = open(workspaceId);
+      const ws = read(workspaceId);
       const counts = filter.agentId === undefined ? ws.counts : ws.countsByAgent.get(filter.agentId);
       return counts ? structuredClone(counts) : {};
     },
 
     async scan(workspaceId, query) {
-      const all = [...open(workspaceId).incidents.values()];
+      const all = [...read(workspaceId).incidents.values()];
       const since = query.createdSince;
       return structuredClone(since === null ? all : all.filter((i) => i.createdAt >= since));
     },
