@@ -1,12 +1,22 @@
-import type { Authorize } from "./core/access.js";
-import { asIncidentError, ClosedError, ValidationError } from "./core/errors.js";
+/**
+ * The engine behind the reporter and operator APIs. A report's path: the reporter copies the
+ * input within bounds (`toPlain`) and validates it with zod; `ingest` cleans it (sanitized,
+ * redacted, capped), computes the fingerprint and hands the store an `IngestRequest` whose pure
+ * `decide` (core/ingest.ts) says what to write; the store runs it in one transaction; the engine
+ * then emits the event to listeners, each with its own frozen copy.
+ */
+import type { Authorize, Permission } from "./core/access.js";
+import { asIncidentError, CallbackError, ClosedError, describeError } from "./core/errors.js";
 import { fingerprintOf, mergesByFingerprint, scopeFingerprint } from "./core/fingerprint.js";
+import type { Actor } from "./core/schemas.js";
 import type { ActivityActor, Incident } from "./core/incident.js";
 import { decideIngest, type ReportOutcome } from "./core/ingest.js";
-import { redact, type RedactOptions } from "./core/redact.js";
+import { isPlainRecord, setKey } from "./core/plain.js";
+import { cleanValue, type RedactOptions } from "./core/redact.js";
 import type { RepeatPolicy, SeverityRule } from "./core/severity.js";
 import type { Signal } from "./core/signals.js";
 import { buildSnapshot } from "./core/snapshot.js";
+import { isSafeId } from "./core/text.js";
 import type { IncidentEvents, IncidentEventType } from "./events.js";
 import type { IncidentStore } from "./stores/contract.js";
 import type { RunSource } from "./run-source.js";
@@ -21,14 +31,20 @@ export interface ReportResult {
 export interface Engine {
   readonly store: IncidentStore;
   readonly events: IncidentEvents;
-  readonly authorize: Authorize;
   readonly runs: RunSource | undefined;
+  readonly runTimeoutMs: number;
+  readonly redact: RedactOptions | false;
   now(): string;
   newId(prefix: string): string;
+  /** Asks the host's `authorize`; a throw is a `CallbackError`. */
+  allowed(actor: Actor, permission: Permission): boolean;
+  /** Operator text as stored: sanitized, redacted, capped. */
+  text(value: string): string;
   /** Runs an async operation: rejects once closed, tracks it for `close()`, wraps foreign errors. */
   run<T>(operation: () => Promise<T>): Promise<T>;
   ingest(signal: Signal, actor: ActivityActor): Promise<ReportResult>;
   emit(type: IncidentEventType, incident: Incident, previous?: Incident): void;
+  isClosed(): boolean;
   close(): Promise<void>;
 }
 
@@ -37,6 +53,7 @@ export interface EngineConfig {
   events: IncidentEvents;
   authorize: Authorize;
   runs: RunSource | undefined;
+  runTimeoutMs: number;
   clock: { now(): Date };
   ids: () => string;
   rules: readonly SeverityRule[];
@@ -47,27 +64,51 @@ export interface EngineConfig {
   snapshotEvents: number;
 }
 
-/** Signal fields that locate it; everything else is payload and gets redacted. */
-const SCOPE_KEYS = new Set(["kind", "workspaceId", "agentId", "environment", "runId", "eventId", "traceId", "spanId", "tags", "context"]);
+/** Most characters of an error stack kept (16 KiB); other strings keep 8 KiB. */
+export const MAX_STACK = 16 * 1024;
+/** Most bytes of JSON one payload (an action's, an anomaly's detail, the data context) keeps. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+/** Signal fields that locate it: validated ids, kept as they are. Everything else is cleaned. */
+const SCOPE_KEYS = new Set(["kind", "workspaceId", "agentId", "environment", "runId", "eventId", "traceId", "spanId"]);
+const MIN_TIME = Date.UTC(1970, 0, 1);
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** How many `createIncidents` instances use each store: the last one to close closes it. */
+const storeUsers = new WeakMap<IncidentStore, number>();
 
 export function createEngine(config: EngineConfig): Engine {
   const { store, events } = config;
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
+  storeUsers.set(store, (storeUsers.get(store) ?? 0) + 1);
 
   const now = (): string => {
-    const date = config.clock.now();
-    if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw optionError("clock", "clock.now() must return a valid Date");
-    return date.toISOString();
+    let date: unknown;
+    try {
+      date = config.clock.now();
+    } catch (error) {
+      throw new CallbackError("clock", `clock.now() threw: ${describeError(error)}`, { cause: error });
+    }
+    const time = date instanceof Date ? date.getTime() : Number.NaN;
+    if (!(time >= MIN_TIME && time <= MAX_TIME)) {
+      throw new CallbackError("clock", "clock.now() must return a valid Date between 1970 and 9999");
+    }
+    return (date as Date).toISOString();
   };
 
   const newId = (prefix: string): string => {
-    const id = config.ids();
-    if (typeof id !== "string" || id.length === 0) throw optionError("ids", "ids() must return a non-empty string");
+    let id: unknown;
+    try {
+      id = config.ids();
+    } catch (error) {
+      throw new CallbackError("ids", `ids() threw: ${describeError(error)}`, { cause: error });
+    }
+    if (typeof id !== "string" || id.length === 0 || id.length > 190 || !isSafeId(id) || /\s/.test(id)) {
+      throw new CallbackError("ids", "ids() must return a non-empty string of at most 190 characters, without whitespace, NUL or unpaired surrogates");
+    }
     return `${prefix}_${id}`;
   };
-
-  const wrap = (error: unknown) => asIncidentError(error, store.name);
 
   const run = <T>(operation: () => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new ClosedError());
@@ -75,7 +116,7 @@ export function createEngine(config: EngineConfig): Engine {
       try {
         return await operation();
       } catch (error) {
-        throw wrap(error);
+        throw asIncidentError(error, store.name);
       }
     })();
     inFlight.add(promise);
@@ -85,6 +126,7 @@ export function createEngine(config: EngineConfig): Engine {
   };
 
   const emit = (type: IncidentEventType, incident: Incident, previous?: Incident): void => {
+    if (!events.has(type)) return;
     events.emit({
       id: newId("evt"),
       type,
@@ -93,22 +135,43 @@ export function createEngine(config: EngineConfig): Engine {
     });
   };
 
+  /** The signal as stored: every string sanitized, payloads redacted and capped. */
   const clean = (signal: Signal): Signal => {
-    if (config.redact === false) return signal;
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(signal)) {
-      out[key] = SCOPE_KEYS.has(key) ? value : redact(value, config.redact);
+      if (SCOPE_KEYS.has(key)) setKey(out, key, value);
+      else if (key === "context") setKey(out, key, cleanContext(value as NonNullable<Signal["context"]>));
+      else if (key === "error" && signal.kind === "agent_error") setKey(out, key, cleanAgentError(signal.error));
+      else setKey(out, key, capPayloads(cleanValue(value, config.redact)));
     }
     return out as Signal;
   };
 
+  const cleanContext = (context: NonNullable<Signal["context"]>) => {
+    const out: Record<string, unknown> = {};
+    if (context.events) setKey(out, "events", context.events.map((event) => capPayloads(cleanValue(event, config.redact))));
+    if (context.data) setKey(out, "data", capRecord(cleanValue(context.data, config.redact) as Record<string, unknown>));
+    return out;
+  };
+
+  const cleanAgentError = (error: Extract<Signal, { kind: "agent_error" }>["error"]) => {
+    const out = cleanValue({ name: error.name, message: error.message }, config.redact) as Record<string, unknown>;
+    if (error.stack !== undefined) out["stack"] = cleanValue(error.stack, config.redact, MAX_STACK);
+    return out;
+  };
+
   const fingerprintFor = (signal: Signal): string => {
     if (!config.fingerprint) return fingerprintOf(signal);
-    const custom = config.fingerprint(signal);
-    if (typeof custom !== "string" || custom.length === 0) {
-      throw optionError("dedup.fingerprint", "dedup.fingerprint(signal) must return a non-empty string");
+    let custom: unknown;
+    try {
+      custom = config.fingerprint(signal);
+    } catch (error) {
+      throw new CallbackError("dedup.fingerprint", `dedup.fingerprint(signal) threw: ${describeError(error)}`, { cause: error });
     }
-    return scopeFingerprint(signal, custom);
+    if (typeof custom !== "string" || custom.length === 0) {
+      throw new CallbackError("dedup.fingerprint", "dedup.fingerprint(signal) must return a non-empty string");
+    }
+    return scopeFingerprint(signal, custom.slice(0, 1000));
   };
 
   const ingest = async (raw: Signal, actor: ActivityActor): Promise<ReportResult> => {
@@ -129,6 +192,7 @@ export function createEngine(config: EngineConfig): Engine {
     };
     const result = await store.ingest({
       workspaceId: signal.workspaceId,
+      kind: signal.kind,
       fingerprint: plan.fingerprint,
       merge,
       runId: idempotent ? (signal.runId ?? null) : null,
@@ -136,7 +200,7 @@ export function createEngine(config: EngineConfig): Engine {
       traceId: signal.traceId ?? null,
       at,
       windowStart: new Date(Date.parse(at) - config.repeat.windowMs).toISOString(),
-      snapshot: () => buildSnapshot(raw, { maxEvents: config.snapshotEvents, redact: config.redact }),
+      snapshot: () => buildSnapshot(signal, { maxEvents: config.snapshotEvents, redact: false }),
       decide: (existing, recent) => decideIngest(plan, existing, recent),
     });
     if (result.outcome !== "duplicate") {
@@ -148,27 +212,78 @@ export function createEngine(config: EngineConfig): Engine {
   return {
     store,
     events,
-    authorize: config.authorize,
     runs: config.runs,
+    runTimeoutMs: config.runTimeoutMs,
+    redact: config.redact,
     now,
     newId,
+    allowed(actor, permission) {
+      try {
+        return config.authorize(actor, permission) === true;
+      } catch (error) {
+        throw new CallbackError("authorize", `authorize(actor, "${permission}") threw: ${describeError(error)}`, { cause: error });
+      }
+    },
+    text: (value) => cleanValue(value, config.redact) as string,
     run,
     ingest,
     emit,
+    isClosed: () => closed,
     async close() {
       if (closed) return;
       closed = true;
       await Promise.allSettled([...inFlight]);
       events.clear();
+      const users = (storeUsers.get(store) ?? 1) - 1;
+      storeUsers.set(store, users);
+      if (users > 0) return;
       try {
         await store.close();
       } catch (error) {
-        throw wrap(error);
+        throw asIncidentError(error, store.name);
       }
     },
   };
 }
 
-function optionError(option: string, message: string): ValidationError {
-  return new ValidationError("option", [{ path: option.split("."), message, code: "custom" }]);
+/** Caps the payloads a cleaned value carries: each record at most 64 KiB of JSON. */
+function capPayloads(value: unknown): unknown {
+  if (!isPlainRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) setKey(out, key, isPlainRecord(item) ? capRecord(item) : item);
+  return capRecord(out);
+}
+
+/**
+ * The record if its JSON fits in {@link MAX_PAYLOAD_BYTES}; otherwise the keys that fit, in
+ * order, and a `…truncated` key saying how many were left out.
+ */
+export function capRecord(record: Record<string, unknown>): Record<string, unknown> {
+  if (utf8Length(JSON.stringify(record)) <= MAX_PAYLOAD_BYTES) return record;
+  const out: Record<string, unknown> = {};
+  const budget = MAX_PAYLOAD_BYTES - 200;
+  let used = 2;
+  let left = 0;
+  for (const [key, value] of Object.entries(record)) {
+    const size = utf8Length(JSON.stringify(key)) + utf8Length(JSON.stringify(value) ?? "null") + 2;
+    if (used + size > budget) {
+      left += 1;
+      continue;
+    }
+    used += size;
+    setKey(out, key, value);
+  }
+  setKey(out, "…truncated", `${left} of ${Object.keys(record).length} keys left out: larger than ${MAX_PAYLOAD_BYTES} bytes of JSON`);
+  return out;
+}
+
+/** UTF-8 length without encoding: 1 byte per ASCII unit, 2 below U+0800 and per surrogate, else 3. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    bytes += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2;
+  }
+  return bytes;
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from "eventemitter3";
+import { ValidationError } from "./core/errors.js";
 import type { Incident } from "./core/incident.js";
 
 /** Event names `incidents.on(...)` accepts. */
@@ -9,7 +10,15 @@ export type IncidentEventType =
   | "incident.resolved"
   | "incident.reopened";
 
-/** What a handler receives; the same shape as a notification. */
+export const EVENT_TYPES: readonly IncidentEventType[] = [
+  "incident.created",
+  "incident.recurred",
+  "incident.updated",
+  "incident.resolved",
+  "incident.reopened",
+];
+
+/** What a handler receives; the same shape as a notification. Frozen: handlers share it. */
 export interface IncidentEvent<T extends IncidentEventType = IncidentEventType> {
   id: string;
   type: T;
@@ -21,14 +30,18 @@ export interface IncidentEvent<T extends IncidentEventType = IncidentEventType> 
 export type IncidentEventHandler<T extends IncidentEventType = IncidentEventType> = (event: IncidentEvent<T>) => void | Promise<void>;
 
 type EventMap = { [K in IncidentEventType]: [IncidentEvent<K>] };
+type Safe = (event: never) => void;
 
 /**
- * A typed emitter whose handlers can never break the caller: a handler that throws or rejects is
- * reported to `onError` and the other handlers still run.
+ * A typed emitter whose handlers can never break the caller or the process: a handler that throws
+ * or rejects is reported to `onError`, an `onError` that throws is ignored, and the other
+ * handlers still run. Handlers get a deep-frozen copy, so none can change what the reporter
+ * returned or what the next handler sees.
  */
 export class IncidentEvents {
   readonly #emitter = new EventEmitter<EventMap>();
-  readonly #wrapped = new Map<IncidentEventHandler<never>, (event: never) => void>();
+  /** Per event type, each handler's wrappers (a handler may be added twice). */
+  readonly #wrapped = new Map<IncidentEventType, Map<IncidentEventHandler<never>, Safe[]>>();
   readonly #onError: (error: unknown, event: IncidentEvent) => void;
 
   constructor(onError: (error: unknown, event: IncidentEvent) => void) {
@@ -36,32 +49,82 @@ export class IncidentEvents {
   }
 
   on<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): () => void {
+    check(type, handler);
     const safe = (event: IncidentEvent<T>) => {
       try {
-        const result = handler(event);
-        if (result && typeof (result as Promise<void>).catch === "function") {
-          (result as Promise<void>).catch((error: unknown) => this.#onError(error, event));
+        const result: unknown = handler(event);
+        if ((typeof result === "object" || typeof result === "function") && result !== null) {
+          Promise.resolve(result).catch((error: unknown) => this.#report(error, event));
         }
       } catch (error) {
-        this.#onError(error, event);
+        this.#report(error, event);
       }
     };
-    this.#wrapped.set(handler as IncidentEventHandler<never>, safe as (event: never) => void);
+    let byHandler = this.#wrapped.get(type);
+    if (!byHandler) this.#wrapped.set(type, (byHandler = new Map()));
+    const list = byHandler.get(handler as IncidentEventHandler<never>) ?? [];
+    list.push(safe as Safe);
+    byHandler.set(handler as IncidentEventHandler<never>, list);
     this.#emitter.on(type, safe as never);
-    return () => this.off(type, handler);
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.#remove(type, handler as IncidentEventHandler<never>, safe as Safe);
+    };
   }
 
   off<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): void {
-    const safe = this.#wrapped.get(handler as IncidentEventHandler<never>);
-    if (safe) this.#emitter.off(type, safe as never);
+    check(type, handler);
+    const safe = this.#wrapped.get(type)?.get(handler as IncidentEventHandler<never>)?.at(-1);
+    if (safe) this.#remove(type, handler as IncidentEventHandler<never>, safe);
+  }
+
+  has(type: IncidentEventType): boolean {
+    return this.#emitter.listenerCount(type) > 0;
   }
 
   emit<T extends IncidentEventType>(event: IncidentEvent<T>): void {
-    this.#emitter.emit(event.type, event as never);
+    this.#emitter.emit(event.type, deepFreeze(structuredClone(event)) as never);
   }
 
   clear(): void {
     this.#emitter.removeAllListeners();
     this.#wrapped.clear();
   }
+
+  #remove(type: IncidentEventType, handler: IncidentEventHandler<never>, safe: Safe): void {
+    const byHandler = this.#wrapped.get(type);
+    const list = byHandler?.get(handler);
+    const index = list?.indexOf(safe) ?? -1;
+    if (!byHandler || !list || index < 0) return;
+    list.splice(index, 1);
+    if (list.length === 0) byHandler.delete(handler);
+    this.#emitter.off(type, safe as never);
+  }
+
+  #report(error: unknown, event: IncidentEvent): void {
+    try {
+      this.#onError(error, event);
+    } catch {
+      // onError itself failed: nothing is left to tell, and the report must not fail for it
+    }
+  }
+}
+
+function check(type: unknown, handler: unknown): void {
+  const issues = [];
+  if (!EVENT_TYPES.includes(type as IncidentEventType)) {
+    issues.push({ path: ["type"], message: `must be one of ${EVENT_TYPES.join(", ")}`, code: "invalid_value" });
+  }
+  if (typeof handler !== "function") issues.push({ path: ["handler"], message: "must be a function", code: "invalid_type" });
+  if (issues.length > 0) throw new ValidationError("event subscription", issues);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
 }

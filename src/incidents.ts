@@ -32,6 +32,8 @@ export interface IncidentsOptions {
   severityRules?: readonly SeverityRule[];
   /** Loads a run's full timeline for `context(id)`. */
   runs?: RunSource;
+  /** How long `context(id)` waits for the `RunSource` before answering with `run: null` (default 5000 ms). */
+  runTimeoutMs?: number;
   /** Extra redaction, or `false` to store payloads as reported (size caps still apply). */
   redact?: RedactOptions | false;
   dedup?: DedupOptions;
@@ -43,7 +45,7 @@ export interface IncidentsOptions {
   ids?: () => string;
   /** Replaces the role policy. Asked before any lookup. */
   authorize?: Authorize;
-  /** Called when an event handler throws or rejects. Default: `console.error`. */
+  /** Called when an event handler throws or rejects; if it throws too, that is ignored. Default: `console.error`. */
   onError?: (error: unknown, event: IncidentEvent) => void;
 }
 
@@ -55,7 +57,10 @@ export interface Incidents {
   report(signal: unknown): Promise<ReportResult>;
   /** The operator API for one actor. Throws `ValidationError` synchronously for a bad actor. */
   as(actor: { id: string; role: "admin" | "operator" | "approver" | "viewer"; workspaceId: string; name?: string }): Operator;
-  /** Subscribes to an event; returns the unsubscribe function. Handlers never break a report. */
+  /**
+   * Subscribes to an event; returns the unsubscribe function. Handlers never break a report: what
+   * they throw goes to `onError`. Throws `ValidationError` for an unknown event or a non-function.
+   */
   on<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): () => void;
   off<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): void;
   /** Waits for operations in flight, then closes the store. Later calls reject with `CLOSED`. */
@@ -80,6 +85,7 @@ const OptionsSchema = z.object({
     .optional(),
   snapshotEvents: z.number().int().min(0).max(1000).optional(),
   runs: z.custom<RunSource>((r) => typeof r === "object" && r !== null && typeof (r as RunSource).loadRun === "function", { message: "must be a RunSource with loadRun(runId, scope)" }).optional(),
+  runTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   redact: z
     .union([
       z.literal(false),
@@ -115,6 +121,7 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
     events,
     authorize: options.authorize ?? defaultAuthorize,
     runs: options.runs,
+    runTimeoutMs: options.runTimeoutMs ?? 5000,
     clock: options.clock ?? { now: () => new Date() },
     ids: options.ids ?? ulidFactory(),
     rules: options.severityRules ?? defaultSeverityRules,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Permission } from "./core/access.js";
-import { ForbiddenError, NotFoundError } from "./core/errors.js";
+import { describeError, ForbiddenError, NotFoundError, ValidationError } from "./core/errors.js";
 import type { Activity, ActivityActor, Counts, Incident, IncidentDetail, Occurrence, Snapshot } from "./core/incident.js";
 import { applyOperation, type Operation } from "./core/operations.js";
 import { decodeCursor, emptyCounts, ListQuerySchema, pageOf, type ListQueryInput, type Page } from "./core/query.js";
@@ -18,8 +18,11 @@ import {
   type Severity,
 } from "./core/schemas.js";
 import type { ManualSignal } from "./core/signals.js";
+import { RunEventSchema } from "./core/signals.js";
+import { toPlain } from "./core/plain.js";
+import { cleanValue } from "./core/redact.js";
 import { computeStats, type IncidentStats } from "./core/stats.js";
-import type { Engine } from "./engine.js";
+import { capRecord, type Engine } from "./engine.js";
 import type { RunTimeline } from "./run-source.js";
 
 /** An optimistic-concurrency guard: fail with `ConflictError` unless the incident is at this version. */
@@ -48,8 +51,19 @@ export type ResolveInput = ResolutionInput & VersionGuard;
 
 const StatsSchema = z.object({ since: z.union([TimestampSchema, z.date()]).optional() }).strict().optional();
 const CountsSchema = z.object({ agentId: IdSchema.optional() }).strict().optional();
+const ContextOptionsSchema = z.object({ runId: IdSchema.optional() }).strict().optional();
 const NoteSchema = z.string().trim().min(1, "must not be empty").max(8192);
 const ReasonSchema = z.string().trim().min(1, "must not be empty").max(2000);
+
+/** What a `RunSource` must return; checked before anyone sees it. */
+const RunTimelineSchema = z.object({
+  runId: z.string(),
+  agentId: z.string().nullish().transform((v) => v ?? undefined),
+  status: z.enum(["running", "completed", "errored", "escalated"]).nullish().transform((v) => v ?? undefined),
+  startedAt: z.string().nullish().transform((v) => v ?? undefined),
+  endedAt: z.string().nullish().transform((v) => v ?? undefined),
+  events: z.array(RunEventSchema.extend({ id: z.string(), type: z.string() })),
+});
 
 /** What `context(id)` returns. */
 export interface IncidentContext {
@@ -57,8 +71,12 @@ export interface IncidentContext {
   snapshot: Snapshot | null;
   activity: Activity[];
   occurrenceLog: Occurrence[];
-  /** The run from the `RunSource`, or `null` without one (or when it failed: see `runError`). */
+  /**
+   * The run of the latest occurrence (or of `options.runId`) from the `RunSource`, validated and
+   * redacted; `null` without a RunSource, or when it failed or timed out: see `runError`.
+   */
   run: RunTimeline | null;
+  /** Why `run` is `null` although a RunSource is configured; redacted. */
   runError?: string;
 }
 
@@ -68,7 +86,8 @@ export interface Operator {
   list(query?: ListQueryInput): Promise<Page>;
   counts(filter?: { agentId?: string }): Promise<Counts>;
   get(id: string): Promise<IncidentDetail>;
-  context(id: string): Promise<IncidentContext>;
+  /** Incident, snapshot, activity, occurrences and the run; `runId` picks an earlier occurrence's run. */
+  context(id: string, options?: { runId?: string }): Promise<IncidentContext>;
   stats(options?: { since?: string | Date }): Promise<IncidentStats>;
   escalate(input: EscalateInput): Promise<Incident>;
   acknowledge(id: string, guard?: VersionGuard): Promise<Incident>;
@@ -89,7 +108,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
 
   const guarded = <T>(permission: Permission, body: () => Promise<T>): Promise<T> =>
     engine.run(async () => {
-      if (!engine.authorize(actor, permission)) throw new ForbiddenError(actor.id, actor.role, permission);
+      if (!engine.allowed(actor, permission)) throw new ForbiddenError(actor.id, actor.role, permission);
       return body();
     });
 
@@ -118,6 +137,31 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       }
       return incident;
     });
+  /** The RunSource's answer, bounded, checked and redacted; never a rejection, never a hang. */
+  const loadRun = async (runId: string, agentId: string | null): Promise<Pick<IncidentContext, "run" | "runError">> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`did not answer within ${engine.runTimeoutMs} ms`)), engine.runTimeoutMs);
+      });
+      const loaded: unknown = await Promise.race([Promise.resolve().then(() => engine.runs!.loadRun(runId, { workspaceId: ws, agentId })), timeout]);
+      if (loaded === null || loaded === undefined) return { run: null };
+      const parsed = RunTimelineSchema.safeParse(toPlain(loaded, "run timeline"));
+      if (!parsed.success) {
+        const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(timeline)"}: ${i.message}`);
+        return { run: null, runError: `RunSource.loadRun returned an invalid timeline: ${problems.join("; ")}` };
+      }
+      const run = cleanValue(parsed.data, engine.redact) as RunTimeline;
+      run.events = run.events.map((event) => (event.data ? { ...event, data: capRecord(event.data) } : event));
+      return { run };
+    } catch (error) {
+      return { run: null, runError: engine.text(`RunSource.loadRun failed: ${describeError(error)}`) };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const nullableText = (value: string | undefined) => (value === undefined ? null : engine.text(value));
   const withGuard = (op: Operation, guard: unknown) => ({ op, expectedVersion: parseOrThrow(VersionGuardSchema, guard, "options")?.expectedVersion });
 
   return {
@@ -142,18 +186,18 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
         const { incident, activity, occurrenceLog } = await load(parseArgument(IdSchema, idInput, "id"));
         return { ...incident, activity, occurrenceLog };
       }),
-    context: (idInput) =>
+    context: (idInput, options) =>
       guarded("read", async () => {
         const id = parseArgument(IdSchema, idInput, "id");
+        const wanted = parseOrThrow(ContextOptionsSchema, options, "context options")?.runId;
         const [{ incident, activity, occurrenceLog }, snapshot] = await Promise.all([load(id), engine.store.snapshot(ws, id)]);
-        const context: IncidentContext = { incident, snapshot, activity, occurrenceLog, run: null };
-        if (engine.runs && incident.runId) {
-          try {
-            context.run = await engine.runs.loadRun(incident.runId, { workspaceId: ws, agentId: incident.agentId });
-          } catch (error) {
-            context.runError = `RunSource.loadRun failed: ${error instanceof Error ? error.message : String(error)}`;
-          }
+        const runs = occurrenceLog.map((o) => o.runId).filter((r): r is string => r !== null);
+        if (wanted !== undefined && !runs.includes(wanted) && wanted !== incident.runId) {
+          throw new ValidationError("context options", [{ path: ["runId"], message: "is not the run of any occurrence of this incident", code: "custom" }]);
         }
+        const runId = wanted ?? runs.at(-1) ?? incident.runId;
+        const context: IncidentContext = { incident, snapshot, activity, occurrenceLog, run: null };
+        if (engine.runs && runId) Object.assign(context, await loadRun(runId, incident.agentId));
         return context;
       }),
     stats: (options) =>
@@ -164,7 +208,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       }),
     escalate: (input) =>
       guarded("escalate", async () => {
-        const e = parseOrThrow(EscalateSchema, input, "escalation");
+        const e = parseOrThrow(EscalateSchema, toPlain(input, "escalation"), "escalation");
         const signal: ManualSignal = { ...e, kind: "manual", workspaceId: ws };
         return (await engine.ingest(signal, who)).incident;
       }),
@@ -173,14 +217,14 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
     assign: (id, assignee, guard) =>
       mutate("triage", id, () => withGuard({ type: "assign", assignee: parseArgument(IdSchema.nullable(), assignee, "assignee") }, guard)),
     addNote: (id, note, guard) =>
-      mutate("note", id, () => withGuard({ type: "addNote", note: parseArgument(NoteSchema, note, "note") }, guard)),
+      mutate("note", id, () => withGuard({ type: "addNote", note: engine.text(parseArgument(NoteSchema, note, "note")) }, guard)),
     setSeverity: (id, severity, reason, guard) =>
       mutate("triage", id, () =>
         withGuard(
           {
             type: "setSeverity",
             severity: parseArgument(SeveritySchema, severity, "severity"),
-            reason: parseArgument(ReasonSchema, reason, "reason"),
+            reason: engine.text(parseArgument(ReasonSchema, reason, "reason")),
           },
           guard,
         ),
@@ -188,11 +232,11 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
     resolve: (id, input) =>
       mutate("resolve", id, () => {
         const { expectedVersion, ...resolution } = parseOrThrow(ResolveSchema, input, "resolution");
-        return { op: { type: "resolve", resolution }, expectedVersion };
+        return { op: { type: "resolve", resolution: { ...resolution, note: engine.text(resolution.note) } }, expectedVersion };
       }),
     reopen: (id, reason, guard) =>
       mutate("resolve", id, () =>
-        withGuard({ type: "reopen", reason: parseArgument(ReasonSchema.optional(), reason, "reason") ?? null }, guard),
+        withGuard({ type: "reopen", reason: nullableText(parseArgument(ReasonSchema.optional(), reason, "reason")) }, guard),
       ),
   };
 }

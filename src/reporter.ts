@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ActivityActor } from "./core/incident.js";
+import { toPlain } from "./core/plain.js";
 import { EnvironmentSchema, IdSchema, parseOrThrow, SpanIdSchema, TraceIdSchema } from "./core/schemas.js";
 import {
   AgentErrorInfoSchema,
@@ -65,15 +66,25 @@ export interface Reporter {
 /** Validates a whole signal and reports it. */
 export function reportSignal(engine: Engine, signal: unknown): Promise<ReportResult> {
   return engine.run(async () => {
-    const parsed: ReportableSignal = parseOrThrow(ReportableSignalSchema, signal, `${kindOf(signal)} signal`);
-    return engine.ingest(parsed, { ...SYSTEM, id: `agent:${parsed.agentId}` });
+    const plain = toPlain(signal, "reported signal");
+    return ingestPlain(engine, plain, `${kindOf(plain)} signal`);
   });
+}
+
+/** Reports input that `toPlain` already copied: validates it, then ingests it. */
+function ingestPlain(engine: Engine, plain: unknown, subject: string): Promise<ReportResult> {
+  const parsed: ReportableSignal = parseOrThrow(ReportableSignalSchema, plain, subject);
+  return engine.ingest(parsed, { ...SYSTEM, id: `agent:${parsed.agentId}` });
 }
 
 export function createReporter(engine: Engine, scopeInput: unknown): Reporter {
   const scope = Object.freeze(parseOrThrow(ReporterScopeSchema, scopeInput, "reporter scope"));
+  // the input is copied inside engine.run: a getter that throws rejects, it never throws here
   const send = <K extends ReportableSignal["kind"]>(kind: K, input: unknown) =>
-    reportSignal(engine, { ...(isRecord(input) ? input : { input }), ...scope, kind });
+    engine.run(async () => {
+      const plain = toPlain(input, `${kind} input`);
+      return ingestPlain(engine, { ...(isRecord(plain) ? plain : { input: plain }), ...scope, kind }, `${kind} signal`);
+    });
 
   return {
     scope,
@@ -83,7 +94,7 @@ export function createReporter(engine: Engine, scopeInput: unknown): Reporter {
     anomaly: (input) => send("anomaly", input),
     runEnded: (input) =>
       engine.run(async () => {
-        const run = parseOrThrow(RunEndedSchema, input, "runEnded input");
+        const run = parseOrThrow(RunEndedSchema, toPlain(input, "runEnded input"), "runEnded input");
         if (run.status !== "errored" || !run.error) return null;
         const { status: _status, ...rest } = run;
         const signal: AgentErrorSignal = { ...rest, ...scope, kind: "agent_error", eventId: run.eventId ?? "run.ended", error: run.error };

@@ -6,6 +6,7 @@ export type IncidentErrorCode =
   | "INVALID_TRANSITION"
   | "CONFLICT"
   | "STORAGE"
+  | "CALLBACK"
   | "CLOSED";
 
 /** One problem found while validating input: where it is and what is wrong. */
@@ -19,8 +20,24 @@ export interface ValidationIssue {
 }
 
 /**
+ * Marks errors of this library. A registered symbol, so two installed copies of the package (a
+ * host's and a framework's) recognize each other's errors.
+ */
+const BRAND = Symbol.for("agent-incidents.error");
+
+function branded(value: unknown): value is IncidentError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** `instanceof` for a subclass: branded by any copy of the library, with the subclass's code. */
+function hasCode(value: unknown, code: IncidentErrorCode): boolean {
+  return branded(value) && value.code === code;
+}
+
+/**
  * Base class of every error the library throws or rejects with. Test with
- * {@link isIncidentError} or `instanceof`, then switch on `code`.
+ * {@link isIncidentError} or `instanceof`, then switch on `code`. Both work across two installed
+ * copies of the package.
  */
 export class IncidentError extends Error {
   readonly code: IncidentErrorCode;
@@ -29,11 +46,20 @@ export class IncidentError extends Error {
     super(message, options);
     this.name = "IncidentError";
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value);
   }
 }
 
 /** Input failed validation; nothing was written. `issues` names every offending field. */
 export class ValidationError extends IncidentError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, "VALIDATION");
+  }
+
   readonly issues: readonly ValidationIssue[];
 
   constructor(subject: string, issues: readonly ValidationIssue[]) {
@@ -45,6 +71,10 @@ export class ValidationError extends IncidentError {
 
 /** No such incident in the actor's workspace (another workspace's incident looks the same). */
 export class NotFoundError extends IncidentError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, "NOT_FOUND");
+  }
+
   readonly id: string;
 
   constructor(id: string) {
@@ -56,6 +86,10 @@ export class NotFoundError extends IncidentError {
 
 /** The actor's role does not allow the operation. Raised before any lookup. */
 export class ForbiddenError extends IncidentError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, "FORBIDDEN");
+  }
+
   readonly actorId: string;
   readonly role: string;
   readonly permission: string;
@@ -71,6 +105,10 @@ export class ForbiddenError extends IncidentError {
 
 /** A status change outside the lifecycle table. `allowed` lists what `from` may move to. */
 export class InvalidTransitionError extends IncidentError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, "INVALID_TRANSITION");
+  }
+
   readonly from: string;
   readonly to: string;
   readonly allowed: readonly string[];
@@ -87,6 +125,10 @@ export class InvalidTransitionError extends IncidentError {
 
 /** Someone else changed the incident first: `expectedVersion` no longer matches. */
 export class ConflictError extends IncidentError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, "CONFLICT");
+  }
+
   readonly id: string;
   readonly expectedVersion: number;
   readonly actualVersion: number;
@@ -103,19 +145,52 @@ export class ConflictError extends IncidentError {
   }
 }
 
-/** The store failed. `adapter` names the store; `cause` holds the driver's error. */
+/**
+ * The store failed. `adapter` names the store; `cause` holds the driver's error. `retryable` says
+ * whether the same call may succeed later (a lost connection, a lock held too long, a failover);
+ * `false` means retrying will not help (a corrupt row, a schema from a newer version).
+ */
 export class StorageError extends IncidentError {
-  readonly adapter: string;
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, "STORAGE");
+  }
 
-  constructor(adapter: string, message: string, options?: { cause?: unknown }) {
+  readonly adapter: string;
+  readonly retryable: boolean;
+
+  constructor(adapter: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super("STORAGE", `${adapter} store: ${message}`, options);
     this.name = "StorageError";
     this.adapter = adapter;
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/**
+ * One of the host's own callbacks failed: `authorize`, a severity rule, `dedup.fingerprint`,
+ * `ids`, `clock` or the `RunSource`. `option` names it; `cause` is what it threw. Nothing was
+ * written.
+ */
+export class CallbackError extends IncidentError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, "CALLBACK");
+  }
+
+  readonly option: string;
+
+  constructor(option: string, message: string, options?: { cause?: unknown }) {
+    super("CALLBACK", `${option}: ${message}`, options);
+    this.name = "CallbackError";
+    this.option = option;
   }
 }
 
 /** The incidents instance (or the store) was closed. */
 export class ClosedError extends IncidentError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasCode(value, "CLOSED");
+  }
+
   constructor(what = "incidents") {
     super("CLOSED", `${what} is closed`);
     this.name = "ClosedError";
@@ -124,17 +199,28 @@ export class ClosedError extends IncidentError {
 
 /**
  * The error as callers should see it: an `IncidentError` as it is, anything else (a driver's
- * error) wrapped in a `StorageError` of `adapter` that keeps it as `cause`.
+ * error) wrapped in a `StorageError` of `adapter` that keeps it as `cause`. `retryable` decides
+ * whether the driver's error is transient.
  */
-export function asIncidentError(error: unknown, adapter: string, what?: string): IncidentError {
+export function asIncidentError(error: unknown, adapter: string, what?: string, retryable?: (error: unknown) => boolean): IncidentError {
   if (isIncidentError(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new StorageError(adapter, what ? `${what}: ${message}` : message, { cause: error });
+  const message = describeError(error);
+  return new StorageError(adapter, what ? `${what}: ${message}` : message, { cause: error, retryable: retryable?.(error) ?? false });
 }
 
-/** True for any error raised by this library. */
+/** True for any error raised by this library, also by another installed copy of it. */
 export function isIncidentError(value: unknown): value is IncidentError {
-  return value instanceof IncidentError;
+  return branded(value);
+}
+
+/** The message of anything thrown, without trusting it: getters may throw, proxies may be revoked. */
+export function describeError(error: unknown): string {
+  try {
+    if (error instanceof Error) return String(error.message);
+    return String(error);
+  } catch {
+    return "(an error that cannot be described)";
+  }
 }
 
 function formatIssue(issue: ValidationIssue): string {

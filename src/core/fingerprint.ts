@@ -1,4 +1,5 @@
 import type { Signal } from "./signals.js";
+import { cleanText } from "./text.js";
 
 /**
  * The default fingerprint of a signal: which incident it belongs to. Scoped by agent and
@@ -37,5 +38,6 @@ function defaultParts(signal: Signal): string[] {
 }
 
 function scoped(signal: Signal, parts: string[]): string {
-  return [signal.agentId ?? "", signal.environment, ...parts].map(encodeURIComponent).join(":");
+  // cleanText first: encodeURIComponent throws on an unpaired surrogate
+  return [signal.agentId ?? "", signal.environment, ...parts].map((part) => encodeURIComponent(cleanText(part))).join(":");
 }

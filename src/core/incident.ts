@@ -3,13 +3,39 @@ import {
   EnvironmentSchema,
   JsonRecordSchema,
   KindSchema,
-  ResolutionSchema,
+  ResolutionActionSchema,
   RoleSchema,
+  RootCauseSchema,
   SeveritySchema,
   StatusSchema,
   TimestampSchema,
 } from "./schemas.js";
-import { ActionSchema, PolicySchema, RunEventSchema } from "./signals.js";
+
+// The schemas below describe what the library wrote, not what a caller may send: no trimming,
+// no length limits (redaction can lengthen a string, truncation adds its mark), so anything
+// written always reads back.
+
+/** A resolution as stored on the incident. */
+export const StoredResolutionSchema = z.object({
+  note: z.string(),
+  rootCause: RootCauseSchema,
+  actions: z.array(ResolutionActionSchema),
+  systemic: z.boolean(),
+});
+
+/**
+ * One open → acknowledged → resolved cycle of an incident. A reopen starts a new one; MTTA and
+ * MTTR are measured per episode, from `openedAt`.
+ */
+export const EpisodeSchema = z.object({
+  openedAt: TimestampSchema,
+  acknowledgedAt: TimestampSchema.nullable(),
+  resolvedAt: TimestampSchema.nullable(),
+});
+export type Episode = z.infer<typeof EpisodeSchema>;
+
+/** Most episodes kept per incident; older ones are dropped from the stats. */
+export const MAX_EPISODES = 50;
 
 /** Which rule set the severity, and why, in one line. */
 export const SeverityReasonSchema = z.object({
@@ -44,13 +70,15 @@ export const IncidentSchema = z.object({
   firstSeenAt: TimestampSchema,
   lastSeenAt: TimestampSchema,
   assignee: z.string().nullable(),
-  resolution: ResolutionSchema.nullable(),
+  resolution: StoredResolutionSchema.nullable(),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   acknowledgedAt: TimestampSchema.nullable(),
   resolvedAt: TimestampSchema.nullable(),
   version: z.number().int().positive(),
   tags: z.array(z.string()),
+  /** Every episode, oldest first; the last is the current one. */
+  episodes: z.array(EpisodeSchema).min(1),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
@@ -102,11 +130,15 @@ export const OccurrenceSchema = z.object({
 });
 export type Occurrence = z.infer<typeof OccurrenceSchema>;
 
-/** The redacted, size-capped context captured when the incident was created. */
+const StoredRunEventSchema = z.object({ id: z.string(), type: z.string(), at: z.string(), data: JsonRecordSchema.optional() });
+
+/** The redacted, size-capped context captured when the incident was created or reopened. */
 export const SnapshotSchema = z.object({
-  events: z.array(RunEventSchema),
-  action: ActionSchema.nullable(),
-  policy: PolicySchema.nullable(),
+  events: z.array(StoredRunEventSchema),
+  action: z.object({ type: z.string(), id: z.string().optional(), payload: JsonRecordSchema.optional() }).nullable(),
+  policy: z
+    .object({ id: z.string(), name: z.string(), effect: z.enum(["allow", "allow_with_alert", "require_approval", "block"]), reason: z.string().optional() })
+    .nullable(),
   data: JsonRecordSchema.nullable(),
   truncated: z.boolean(),
   /** Run events left out: beyond the last N, or dropped to respect the size cap. */

@@ -1,4 +1,5 @@
 import { summaryOf, titleOf } from "./describe.js";
+import { openEpisode } from "./episodes.js";
 import type { Activity, ActivityActor, Incident } from "./incident.js";
 import { maxSeverity } from "./schemas.js";
 import { explainSeverity, formatDuration, isRaise, type RepeatPolicy, type SeverityRule } from "./severity.js";
@@ -83,6 +84,7 @@ export function decideIngest(input: IngestPlanInput, existing: Incident | null, 
     acknowledgedAt: null,
     version: existing.version + 1,
     updatedAt: input.now,
+    episodes: openEpisode(existing.episodes, input.now),
   };
   return {
     outcome: "reopened",
@@ -129,6 +131,7 @@ function create(input: IngestPlanInput, severity: Incident["severity"], severity
     resolvedAt: null,
     version: 1,
     tags: signal.tags ?? [],
+    episodes: openEpisode([], now),
   };
   const activity = entry(input, incident, "created", null, { status: "open", severity }, severityReason.explanation);
   return { outcome: "created", incident, activity };

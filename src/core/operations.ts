@@ -1,5 +1,6 @@
 import { ConflictError } from "./errors.js";
 import type { Activity, ActivityActor, Incident } from "./incident.js";
+import { openEpisode, updateEpisode } from "./episodes.js";
 import { assertTransition } from "./lifecycle.js";
 import type { Resolution, Severity } from "./schemas.js";
 
@@ -65,21 +66,32 @@ export function applyOperation(current: Incident, op: Operation, ctx: OperationC
   switch (op.type) {
     case "acknowledge": {
       const s = status("acknowledged");
-      return change("acknowledged", { status: "acknowledged", acknowledgedAt: ctx.now }, s.before, s.after);
+      return change("acknowledged", { status: "acknowledged", acknowledgedAt: ctx.now, episodes: acknowledged(current, ctx.now) }, s.before, s.after);
     }
     case "startInvestigating": {
       const s = status("investigating");
-      return change("status_changed", { status: "investigating", acknowledgedAt: current.acknowledgedAt ?? ctx.now }, s.before, s.after);
+      return change(
+        "status_changed",
+        { status: "investigating", acknowledgedAt: current.acknowledgedAt ?? ctx.now, episodes: acknowledged(current, ctx.now) },
+        s.before,
+        s.after,
+      );
     }
     case "resolve": {
       const s = status("resolved");
-      return change("resolved", { status: "resolved", resolvedAt: ctx.now, resolution: op.resolution }, s.before, { ...s.after, resolution: op.resolution }, op.resolution.note);
+      return change(
+        "resolved",
+        { status: "resolved", resolvedAt: ctx.now, resolution: op.resolution, episodes: updateEpisode(current.episodes, { resolvedAt: ctx.now }) },
+        s.before,
+        { ...s.after, resolution: op.resolution },
+        op.resolution.note,
+      );
     }
     case "reopen": {
       const s = status("open");
       return change(
         "reopened",
-        { status: "open", resolution: null, resolvedAt: null, acknowledgedAt: null, severityPinned: false },
+        { status: "open", resolution: null, resolvedAt: null, acknowledgedAt: null, severityPinned: false, episodes: openEpisode(current.episodes, ctx.now) },
         { ...s.before, resolution: current.resolution },
         s.after,
         op.reason,
@@ -102,4 +114,10 @@ export function applyOperation(current: Incident, op: Operation, ctx: OperationC
       );
     }
   }
+}
+
+/** The episodes with the current one acknowledged now, unless it already was. */
+function acknowledged(current: Incident, now: string): Incident["episodes"] {
+  const episode = current.episodes[current.episodes.length - 1];
+  return episode?.acknowledgedAt ? current.episodes : updateEpisode(current.episodes, { acknowledgedAt: now });
 }

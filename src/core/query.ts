@@ -8,14 +8,27 @@ import {
   SeveritySchema,
   STATUSES,
   StatusSchema,
+  TimestampSchema,
   severityRank,
   type Kind,
   type Severity,
   type Status,
 } from "./schemas.js";
 
+/** Most values one filter may list. */
+export const MAX_FILTER_VALUES = 100;
+
 const oneOrMany = <T extends z.ZodType>(schema: T) =>
-  z.union([schema, z.array(schema).min(1, "must list at least one value")]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
+  z
+    .union([
+      schema,
+      z
+        .array(schema)
+        .min(1, "must list at least one value")
+        .max(MAX_FILTER_VALUES, `must list at most ${MAX_FILTER_VALUES} values`),
+    ])
+    // each value once: a repeated value must not repeat results
+    .transform((v) => [...new Set(Array.isArray(v) ? v : [v])] as z.infer<T>[]);
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -30,7 +43,7 @@ export const ListQuerySchema = z
     runId: IdSchema.optional(),
     sort: z.enum(["severity", "recency"]).default("severity"),
     limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
-    cursor: z.string().min(1).optional(),
+    cursor: z.string().min(1).max(1000).optional(),
   })
   .strict();
 export type ListQueryInput = z.input<typeof ListQuerySchema>;
@@ -82,10 +95,16 @@ export function decodeCursor(cursor: string, sort: ListQuery["sort"]): CursorKey
   }
   if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid();
   const [tag, rank, lastSeenAt, number] = parsed as unknown[];
-  if (tag !== (sort === "severity" ? "s" : "r") || typeof rank !== "number" || typeof lastSeenAt !== "string" || typeof number !== "number") {
+  // a forged cursor must not reach a store: every part is checked as strictly as stored values
+  if (
+    tag !== (sort === "severity" ? "s" : "r") ||
+    typeof rank !== "number" || !Number.isInteger(rank) || rank < 0 || rank > 3 ||
+    !TimestampSchema.safeParse(lastSeenAt).success ||
+    typeof number !== "number" || !Number.isSafeInteger(number) || number < 1
+  ) {
     throw invalid();
   }
-  return { rank, lastSeenAt, number };
+  return { rank, lastSeenAt: lastSeenAt as string, number };
 }
 
 /** Orders two keys as `list()` does: negative when `a` comes first. */

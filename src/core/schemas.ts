@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { ValidationError, type ValidationIssue } from "./errors.js";
+import { describeError, ValidationError, type ValidationIssue } from "./errors.js";
+import { isPlainRecord } from "./plain.js";
+import { isSafeId } from "./text.js";
 
 /** Severities, most severe first. */
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
@@ -49,13 +51,25 @@ export const ResolutionActionSchema = z.enum([
 ]);
 export type ResolutionAction = z.infer<typeof ResolutionActionSchema>;
 
-/** A non-empty identifier of at most 200 characters. */
-export const IdSchema = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+/**
+ * A non-empty identifier of at most 200 characters, without NUL or unpaired surrogates (stores
+ * disagree on those, so they could merge two ids into one).
+ */
+export const IdSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(200, "must be at most 200 characters")
+  .refine(isSafeId, "must not contain NUL or unpaired surrogate characters");
 
 /** ISO-8601 UTC timestamp as stored on incidents, e.g. `2026-01-02T03:04:05.678Z`. */
 export const TimestampSchema = z.iso.datetime({ offset: false });
 
-export const JsonRecordSchema = z.record(z.string(), z.unknown());
+/**
+ * A JSON object. Checked, not copied: a copy through `z.record` would turn a `__proto__` key
+ * into the object's prototype.
+ */
+export const JsonRecordSchema = z.custom<Record<string, unknown>>(isPlainRecord, { message: "must be an object" });
 
 /** W3C trace-context ids, for OpenTelemetry users. */
 export const TraceIdSchema = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters (W3C trace id)");
@@ -94,7 +108,13 @@ export function parseArgument<S extends z.ZodType>(schema: S, value: unknown, na
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, subject: string, prefix: string[]): z.infer<S> {
-  const result = schema.safeParse(value);
+  let result: z.ZodSafeParseResult<z.infer<S>>;
+  try {
+    result = schema.safeParse(value);
+  } catch (error) {
+    // a getter that throws, a revoked proxy: the input cannot be read, so it is invalid
+    throw new ValidationError(subject, [{ path: prefix, message: `could not be read (${describeError(error)})`, code: "custom" }]);
+  }
   if (result.success) return result.data;
   throw new ValidationError(subject, toIssues(result.error).map((issue) => ({ ...issue, path: [...prefix, ...issue.path] })));
 }

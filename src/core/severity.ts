@@ -1,4 +1,5 @@
-import { maxSeverity, severityRank, type Severity } from "./schemas.js";
+import { CallbackError, describeError } from "./errors.js";
+import { maxSeverity, SEVERITIES, severityRank, type Severity } from "./schemas.js";
 import type { Signal } from "./signals.js";
 
 /** What a rule may know beyond the signal: how often its fingerprint was seen lately. */
@@ -118,10 +119,10 @@ export function explainSeverity(signal: Signal, options: ExplainSeverityOptions 
   const history = options.history ?? { recentOccurrences: 1 };
   const repeat = options.repeat ?? DEFAULT_REPEAT;
   let base = FALLBACK;
-  for (const rule of rules) {
-    const severity = rule.match(signal, history);
+  for (const [index, rule] of rules.entries()) {
+    const severity = matchRule(rule, index, signal, history);
     if (severity !== null) {
-      base = { severity, rule: rule.name, explanation: rule.explanation };
+      base = { severity, rule: String(rule.name), explanation: String(rule.explanation) };
       break;
     }
   }
@@ -133,6 +134,20 @@ export function explainSeverity(signal: Signal, options: ExplainSeverityOptions 
     rule: "repeated-failures",
     explanation: `Seen ${history.recentOccurrences} times within ${formatDuration(repeat.windowMs)}, so at least high (${base.rule} alone gives ${base.severity}).`,
   };
+}
+
+/** A host's rule, run so that its mistakes are named as its own: a `CallbackError`. */
+function matchRule(rule: SeverityRule, index: number, signal: Signal, history: SeverityHistory): Severity | null {
+  const option = `severityRules[${index}]`;
+  let result: unknown;
+  try {
+    result = rule.match(signal, history);
+  } catch (error) {
+    throw new CallbackError(option, `rule ${String(rule.name)} threw: ${describeError(error)}`, { cause: error });
+  }
+  if (result === null || result === undefined) return null;
+  if (typeof result === "string" && (SEVERITIES as readonly string[]).includes(result)) return result as Severity;
+  throw new CallbackError(option, `rule ${String(rule.name)} returned ${typeof result === "string" ? JSON.stringify(result) : typeof result}; expected critical, high, medium, low or null`);
 }
 
 /** True when `next` is more severe than `current`. */

@@ -19,7 +19,11 @@ export const RunEventSchema = z.object({
 });
 export type RunEvent = z.infer<typeof RunEventSchema>;
 
-/** What the runtime knew when the signal fired; redacted and size-capped before it is stored. */
+/**
+ * What the runtime knew when the signal fired; redacted and size-capped before it is stored.
+ * Free text in a signal (messages, stacks, reasons, payloads) is never refused for its size: it
+ * is cut and marked, so a huge error still makes its incident.
+ */
 export const SignalContextSchema = z.object({
   events: z.array(RunEventSchema).optional(),
   data: JsonRecordSchema.optional(),
@@ -38,7 +42,7 @@ export const PolicySchema = z.object({
   id: IdSchema,
   name: z.string().trim().min(1, "must not be empty").max(200),
   effect: z.enum(["allow", "allow_with_alert", "require_approval", "block"]),
-  reason: z.string().max(2000).optional(),
+  reason: z.string().optional(),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
@@ -59,7 +63,7 @@ export type ConnectorError = z.infer<typeof ConnectorErrorSchema>;
 export const ApprovalSchema = z.object({
   id: IdSchema,
   decidedBy: IdSchema,
-  reason: z.string().max(2000).optional(),
+  reason: z.string().optional(),
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 
@@ -116,7 +120,7 @@ export const AnomalySignalSchema = z.object({
   kind: z.literal("anomaly"),
   ...scope,
   pattern: z.string().trim().min(1, "must not be empty").max(200),
-  detail: z.union([z.string().max(8192), JsonRecordSchema]).optional(),
+  detail: z.union([z.string(), JsonRecordSchema]).optional(),
 });
 
 /** An operator's escalation. Agent, run and event are optional here. */

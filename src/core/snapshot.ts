@@ -1,5 +1,5 @@
 import type { Snapshot } from "./incident.js";
-import { redact, type RedactOptions } from "./redact.js";
+import { cleanValue, type RedactOptions } from "./redact.js";
 import type { RunEvent, Signal } from "./signals.js";
 
 /** Most bytes of JSON one snapshot may take (64 KiB). */
@@ -9,7 +9,7 @@ export const DEFAULT_SNAPSHOT_EVENTS = 20;
 export interface SnapshotOptions {
   /** How many of the last run events to keep. */
   maxEvents?: number;
-  /** `false` keeps values as they are (size caps still apply). */
+  /** `false` keeps values as they are, for a signal that is already clean (size caps still apply). */
   redact?: RedactOptions | false;
 }
 
@@ -20,7 +20,7 @@ export interface SnapshotOptions {
  */
 export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Snapshot {
   const maxEvents = options.maxEvents ?? DEFAULT_SNAPSHOT_EVENTS;
-  const clean = <T>(value: T): T => (options.redact === false ? value : redact(value, options.redact ?? {}));
+  const clean = <T>(value: T): T => (options.redact === false ? value : (cleanValue(value, options.redact ?? {}) as T));
   const allEvents: RunEvent[] = signal.context?.events ?? [];
   const events = clean(allEvents.slice(Math.max(0, allEvents.length - maxEvents)));
   const snapshot: Snapshot = {

@@ -13,12 +13,13 @@ export interface IncidentStats {
   since: string | null;
   total: number;
   unresolved: number;
-  /** Mean time to acknowledge: created -> acknowledged (or investigating). */
+  /** Mean time to acknowledge, per episode: opened (or reopened) -> acknowledged (or investigating). */
   mtta: DurationStat;
-  /** Mean time to resolve: created -> resolved. */
+  /** Mean time to resolve, per episode: opened (or reopened) -> resolved. */
   mttr: DurationStat;
   bySeverity: Record<Severity, number>;
   byKind: Record<Kind, number>;
+  /** Incidents per agent id (`(none)` for manual escalations without one). A null-prototype object. */
   byAgent: Record<string, number>;
   /** Fingerprints with the most occurrences, most first (at most 10). */
   topRecurring: Array<{ fingerprint: string; title: string; incidents: number; occurrences: number }>;
@@ -31,12 +32,14 @@ export interface IncidentStats {
 export function computeStats(incidents: readonly Incident[], since: string | null): IncidentStats {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   const byKind = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
-  const byAgent: Record<string, number> = {};
-  const rootCauses: Partial<Record<RootCause, number>> = {};
+  // agent ids are data: `__proto__` or `constructor` must count like any other id
+  const byAgent: Record<string, number> = Object.create(null) as Record<string, number>;
+  const rootCauses: Partial<Record<RootCause, number>> = Object.create(null) as Partial<Record<RootCause, number>>;
   const ack: number[] = [];
   const res: number[] = [];
   const recurring = new Map<string, { fingerprint: string; title: string; incidents: number; occurrences: number }>();
   let unresolved = 0;
+  let resolved = 0;
   let systemic = 0;
 
   for (const incident of incidents) {
@@ -44,10 +47,14 @@ export function computeStats(incidents: readonly Incident[], since: string | nul
     byKind[incident.kind] += 1;
     const agent = incident.agentId ?? "(none)";
     byAgent[agent] = (byAgent[agent] ?? 0) + 1;
-    const created = Date.parse(incident.createdAt);
-    if (incident.acknowledgedAt) ack.push(Date.parse(incident.acknowledgedAt) - created);
-    if (incident.status === "resolved" && incident.resolvedAt) {
-      res.push(Date.parse(incident.resolvedAt) - created);
+    for (const episode of incident.episodes) {
+      const opened = Date.parse(episode.openedAt);
+      // a clock that went backwards must not make a negative duration
+      if (episode.acknowledgedAt) ack.push(Math.max(0, Date.parse(episode.acknowledgedAt) - opened));
+      if (episode.resolvedAt) res.push(Math.max(0, Date.parse(episode.resolvedAt) - opened));
+    }
+    if (incident.status === "resolved") {
+      resolved += 1;
       if (incident.resolution) {
         rootCauses[incident.resolution.rootCause] = (rootCauses[incident.resolution.rootCause] ?? 0) + 1;
         if (incident.resolution.systemic) systemic += 1;
@@ -76,7 +83,7 @@ export function computeStats(incidents: readonly Incident[], since: string | nul
     byAgent,
     topRecurring,
     rootCauses,
-    systemic: { resolved: res.length, systemic, share: res.length > 0 ? systemic / res.length : null },
+    systemic: { resolved: resolved, systemic, share: resolved > 0 ? systemic / resolved : null },
   };
 }
 

@@ -10,10 +10,13 @@ export interface IngestRequest {
   fingerprint: string;
   /** `false` for kinds that never merge (approvals, manual escalations): always create. */
   merge: boolean;
+  /** The signal's kind; part of the idempotency key. */
+  kind: Incident["kind"];
   /**
-   * The idempotency key within the workspace. When both are set and an occurrence with the same
-   * (runId, eventId) exists, the store must return `duplicate` with that occurrence's incident
-   * and write nothing.
+   * The idempotency key within the workspace is (kind, runId, eventId). When both ids are set
+   * and an occurrence with the same key exists, the store must return `duplicate` with that
+   * occurrence's incident and write nothing. Keys must not collide: compare the three parts, never
+   * a string joined from them.
    */
   runId: string | null;
   eventId: string | null;
@@ -22,7 +25,11 @@ export interface IngestRequest {
   at: string;
   /** Count occurrences of `fingerprint` at or after this ISO time for `decide`'s second argument. */
   windowStart: string;
-  /** The context snapshot; call it only when `decide` creates an incident, and store it with it. */
+  /**
+   * The context snapshot of this report. Call it only when `decide` creates or reopens an
+   * incident, and store it as the snapshot of the incident's current episode (number
+   * `incident.episodes.length`), next to the earlier episodes' ones.
+   */
   snapshot(): Snapshot;
   /**
    * Pure and synchronous. Call it inside the transaction with the latest incident of this
@@ -75,8 +82,10 @@ export interface IncidentStore {
    * Applies one report atomically: idempotency check, lookup of the latest incident of the
    * fingerprint, `request.decide`, then the write it returns (new incident with the next
    * per-workspace `number`, its first activity entry, its occurrence and snapshot; or the updated
-   * incident, its occurrence and the activity entry if any). Concurrent reports of one
-   * fingerprint must serialize: many at once make one incident whose count is exact.
+   * incident, its occurrence, the activity entry if any and, on a reopen, the new episode's
+   * snapshot). Concurrent reports of one fingerprint must serialize: many at once make one
+   * incident whose count is exact. All or nothing: when anything throws (`decide`, `snapshot`,
+   * the database), nothing of the report is kept, not even a used-up `number`.
    */
   ingest(request: IngestRequest): Promise<IngestResult>;
 
@@ -84,7 +93,7 @@ export interface IncidentStore {
    * Applies an operator change atomically: reads the incident, calls `apply` with it (it may throw
    * an `IncidentError`: then write nothing and rethrow), and writes the returned incident and
    * activity entry. `apply` returning `null` means nothing changed: return the incident as read.
-   * Reject with `NotFoundError` when the id does not exist in the workspace.
+   * Reject with `NotFoundError` when the id does not exist in the workspace. All or nothing.
    */
   mutate(workspaceId: string, id: string, apply: (current: Incident) => OperationResult | null): Promise<Incident>;
 
@@ -94,7 +103,7 @@ export interface IncidentStore {
   activity(workspaceId: string, id: string): Promise<Activity[]>;
   /** The incident's occurrences, oldest first. */
   occurrences(workspaceId: string, id: string): Promise<Occurrence[]>;
-  /** The context snapshot stored at creation, or `null` when there is none. */
+  /** The snapshot of the latest episode that has one (creation or reopen), or `null`. */
   snapshot(workspaceId: string, id: string): Promise<Snapshot | null>;
   /**
    * One page of incidents matching the query's filters, ordered as `compareKeys` orders them
@@ -106,7 +115,10 @@ export interface IncidentStore {
   counts(workspaceId: string, filter: { agentId?: string | undefined }): Promise<Partial<Counts>>;
   /** The incidents of a period, for stats. */
   scan(workspaceId: string, query: ScanQuery): Promise<Incident[]>;
-  /** Releases resources. Safe to call twice. */
+  /**
+   * Releases resources once operations in flight have settled. Safe to call twice; every call
+   * after it rejects with `ClosedError` (code `CLOSED`), so nothing waits forever.
+   */
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { ClosedError, NotFoundError } from "../core/errors.js";
+import { ClosedError, NotFoundError, StorageError } from "../core/errors.js";
 import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { emptyCounts, matchesQuery, type ListQuery } from "../core/query.js";
@@ -16,11 +16,12 @@ interface Workspace {
   byFingerprint: Map<string, string[]>;
   /** Occurrence times per fingerprint, ascending, for the repeat window. */
   seenByFingerprint: Map<string, string[]>;
-  /** `runId \0 eventId` -> incident id. */
+  /** JSON of `[kind, runId, eventId]` (collision-free) -> incident id. */
   idempotency: Map<string, string>;
   activity: Map<string, Activity[]>;
   occurrences: Map<string, Occurrence[]>;
-  snapshots: Map<string, Snapshot>;
+  /** One snapshot per episode that has one, oldest first. */
+  snapshots: Map<string, Snapshot[]>;
 }
 
 /**
@@ -30,6 +31,8 @@ interface Workspace {
  */
 export function memoryStore(): IncidentStore {
   const workspaces = new Map<string, Workspace>();
+  /** Every incident id of every workspace: ids are unique store-wide, as in the SQL stores. */
+  const ids = new Set<string>();
   let closed = false;
 
   const emptyWorkspace = (): Workspace => ({
@@ -127,25 +130,33 @@ export function memoryStore(): IncidentStore {
     durable: false,
 
     async ingest(request: IngestRequest): Promise<IngestResult> {
-      const ws = open(request.workspaceId);
-      const key = request.runId !== null && request.eventId !== null ? `${request.runId}\u0000${request.eventId}` : null;
-      const seenIn = key === null ? undefined : ws.idempotency.get(key);
-      if (seenIn !== undefined) return { outcome: "duplicate", incident: structuredClone(ws.incidents.get(seenIn)!) };
+      // everything that can throw (decide, snapshot, the clone) runs before the first write
+      const found = read(request.workspaceId);
+      const key = request.runId !== null && request.eventId !== null ? JSON.stringify([request.kind, request.runId, request.eventId]) : null;
+      const seenIn = key === null ? undefined : found.idempotency.get(key);
+      if (seenIn !== undefined) return { outcome: "duplicate", incident: structuredClone(found.incidents.get(seenIn)!) };
 
-      const existing = request.merge ? latestFor(ws, request.fingerprint) : null;
-      const recent = request.merge ? seenSince(ws, request.fingerprint, request.windowStart) + 1 : 1;
+      const existing = request.merge ? latestFor(found, request.fingerprint) : null;
+      const recent = request.merge ? seenSince(found, request.fingerprint, request.windowStart) + 1 : 1;
       const decision = request.decide(existing, recent);
-
-      let incident: Incident;
-      if (decision.outcome === "created") {
-        incident = numbered(decision.incident, ++ws.lastNumber);
-        append(ws.byFingerprint, request.fingerprint, incident.id);
-        ws.snapshots.set(incident.id, request.snapshot());
-      } else {
-        incident = decision.incident;
+      const incident = structuredClone(
+        decision.outcome === "created" ? numbered(decision.incident, found.lastNumber + 1) : decision.incident,
+      );
+      if (decision.outcome === "created" && ids.has(incident.id)) {
+        throw new StorageError("memory", `incident id ${incident.id} is already taken: ids() must return unique ids`);
       }
+      const snapshot = decision.outcome === "recurred" ? null : structuredClone(request.snapshot());
+      const activity = decision.activity ? structuredClone(decision.activity) : null;
+
+      const ws = open(request.workspaceId);
+      if (decision.outcome === "created") {
+        ws.lastNumber = incident.number;
+        ids.add(incident.id);
+        append(ws.byFingerprint, request.fingerprint, incident.id);
+      }
+      if (snapshot) append(ws.snapshots, incident.id, snapshot);
       put(ws, incident);
-      if (decision.activity) append(ws.activity, incident.id, decision.activity);
+      if (activity) append(ws.activity, incident.id, activity);
       append(ws.occurrences, incident.id, {
         incidentId: incident.id,
         runId: request.runId,
@@ -164,9 +175,11 @@ export function memoryStore(): IncidentStore {
       if (!current) throw new NotFoundError(id);
       const result = apply(structuredClone(current));
       if (result === null) return structuredClone(current);
-      put(ws, result.incident);
-      append(ws.activity, id, result.activity);
-      return structuredClone(result.incident);
+      const incident = structuredClone(result.incident);
+      const activity = structuredClone(result.activity);
+      put(ws, incident);
+      append(ws.activity, id, activity);
+      return structuredClone(incident);
     },
 
     async get(workspaceId, id) {
@@ -183,7 +196,7 @@ export function memoryStore(): IncidentStore {
     },
 
     async snapshot(workspaceId, id) {
-      const snapshot = read(workspaceId).snapshots.get(id);
+      const snapshot = read(workspaceId).snapshots.get(id)?.at(-1);
       return snapshot ? structuredClone(snapshot) : null;
     },
 
@@ -220,6 +233,7 @@ export function memoryStore(): IncidentStore {
     async close() {
       closed = true;
       workspaces.clear();
+      ids.clear();
     },
   });
 }

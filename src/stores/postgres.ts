@@ -1,5 +1,7 @@
 import pg from "pg";
-import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError, ValidationError } from "../core/errors.js";
+import { z } from "zod";
+import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError } from "../core/errors.js";
+import { parseOrThrow } from "../core/schemas.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
@@ -21,6 +23,9 @@ import {
 export interface PgClient {
   query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
   release(error?: Error | boolean): void;
+  /** Used, when present, to catch the `'error'` a connection emits while checked out. */
+  on?(event: "error", listener: (error: Error) => void): unknown;
+  removeListener?(event: "error", listener: (error: Error) => void): unknown;
 }
 
 /** The few `pg.Pool` members this store uses. */
@@ -35,7 +40,39 @@ export type PostgresStoreOptions = ({ pool: PgPool; connectionString?: never } |
   schema?: string;
   /** Pool size when the store builds its own pool (default 10). */
   max?: number;
+  /** Longest a write waits for a lock before failing with a retryable `StorageError` (default 15 000 ms). */
+  lockTimeoutMs?: number;
+  /** Longest one statement of a write may run (default 30 000 ms). */
+  statementTimeoutMs?: number;
+  /** Longest to wait for a connection from the store's own pool (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /** `application_name` of the store's own connections (default `agent-incidents`). */
+  applicationName?: string;
 };
+
+const timeout = z.number().int().min(1).max(3_600_000).optional();
+const common = {
+  schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "must be a plain SQL identifier").optional(),
+  max: z.number().int().min(1).max(1000).optional(),
+  lockTimeoutMs: timeout,
+  statementTimeoutMs: timeout,
+  connectTimeoutMs: timeout,
+  applicationName: z.string().min(1).max(63).regex(/^[\x20-\x7e]*$/, "must be printable ASCII").optional(),
+};
+const OptionsSchema = z.union(
+  [
+    z
+      .object({
+        pool: z.custom<PgPool>((p) => typeof p === "object" && p !== null && typeof (p as PgPool).connect === "function" && typeof (p as PgPool).query === "function", {
+          message: "must be a pg Pool",
+        }),
+        ...common,
+      })
+      .strict(),
+    z.object({ connectionString: z.string().min(1, "must not be empty").refine((c) => !c.includes("\u0000"), "must not contain NUL"), ...common }).strict(),
+  ],
+  { error: () => "needs either pool (a pg Pool) or connectionString" },
+);
 
 /** A PostgreSQL store with its migrations, run before its first query (or by `migrate()`). */
 export interface PostgresStore extends IncidentStore {
@@ -53,13 +90,15 @@ const MIGRATION_LOCK = 0x61_69_6e_63; // "ainc": serializes migrations of every 
  * row. Pass a `pool` you own, or a `connectionString` for a pool the store owns and ends.
  */
 export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+  parseOrThrow(OptionsSchema, options, "postgresStore options");
   const schemaName = options.schema ?? "agent_incidents";
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schemaName)) {
-    throw new ValidationError("postgresStore options", [{ path: ["schema"], message: "must be a plain SQL identifier", code: "custom" }]);
-  }
   const s = `"${schemaName}"`;
   const owned = options.pool === undefined;
-  const pool: PgPool = options.pool ?? createPool(options.connectionString!, options.max ?? 10);
+  const lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
+  const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
+  const pool: PgPool = options.pool ?? createPool(options.connectionString!, options, statementTimeoutMs);
+  const begin = `BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}; SET LOCAL statement_timeout = ${statementTimeoutMs}`;
+  const inFlight = new Set<Promise<unknown>>();
   let closed = false;
   let ready: Promise<void> | null = null;
 
@@ -68,37 +107,78 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     throw wrap(error, "migration failed");
   }));
 
-  const tx = async <T>(what: string, body: (client: PgClient) => Promise<T>): Promise<T> => {
-    if (closed) throw new ClosedError("postgres store");
-    await migrate();
+  /** Runs an operation unless closed, and tracks it so `close()` waits for it before ending the pool. */
+  const tracked = <T>(operation: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new ClosedError("postgres store"));
+    const promise = operation();
+    inFlight.add(promise);
+    const forget = () => inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  };
+
+  /**
+   * One transaction on a checked-out client. The client has an `'error'` listener for as long as
+   * it is out (a terminated backend must not crash the host), and goes back to the pool only if
+   * it still works. A transient failure (lost connection, failover, lock timeout) is tried again
+   * up to twice when that cannot apply the change twice: before COMMIT was sent, or always when
+   * `idempotent`.
+   */
+  const tx = <T>(what: string, body: (client: PgClient) => Promise<T>, idempotent = false): Promise<T> =>
+    tracked(async () => {
+      await migrate();
+      for (let attempt = 1; ; attempt++) {
+        let committing = false;
+        try {
+          return await withClient(what, async (client) => {
+            await client.query(begin);
+            const result = await body(client);
+            committing = true;
+            await client.query("COMMIT");
+            return result;
+          });
+        } catch (error) {
+          const retry = attempt < 3 && !closed && error instanceof StorageError && error.retryable && (!committing || idempotent);
+          if (!retry) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 25 * 4 ** (attempt - 1) * (0.5 + Math.random())));
+        }
+      }
+    });
+
+  const withClient = async <T>(what: string, body: (client: PgClient) => Promise<T>): Promise<T> => {
     let client: PgClient;
     try {
       client = await pool.connect();
     } catch (error) {
       throw wrap(error, `${what}: cannot connect`);
     }
+    let broken: Error | null = null;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on?.("error", onError);
     try {
-      await client.query("BEGIN");
-      const result = await body(client);
-      await client.query("COMMIT");
-      client.release();
-      return result;
+      return await body(client);
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      client.release();
+      if (!broken && isConnectionError(error)) broken = error as Error;
+      if (!broken) await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
       throw wrap(error, what);
+    } finally {
+      client.removeListener?.("error", onError);
+      // a connection that failed is destroyed, not handed to the next caller
+      client.release(broken ?? undefined);
     }
   };
 
-  const query = async (what: string, text: string, params: unknown[]): Promise<any[]> => {
-    if (closed) throw new ClosedError("postgres store");
-    await migrate();
-    try {
-      return (await pool.query(text, params)).rows;
-    } catch (error) {
-      throw wrap(error, what);
-    }
-  };
+  const query = (what: string, text: string, params: unknown[]): Promise<any[]> =>
+    tracked(async () => {
+      await migrate();
+      try {
+        return (await pool.query(text, params)).rows;
+      } catch (error) {
+        throw wrap(error, what);
+      }
+    });
 
   const read = (row: IncidentRow): Incident => rowToIncident(row, NAME);
 
@@ -135,8 +215,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     if (request.runId === null || request.eventId === null) return null;
     const seen = await client.query(
       `SELECT i.* FROM ${s}.occurrences o JOIN ${s}.incidents i ON i.id = o.incident_id
-       WHERE o.workspace_id = $1 AND o.run_id = $2 AND o.event_id = $3`,
-      [request.workspaceId, request.runId, request.eventId],
+       WHERE o.workspace_id = $1 AND o.kind = $2 AND o.run_id = $3 AND o.event_id = $4`,
+      [request.workspaceId, request.kind, request.runId, request.eventId],
     );
     return seen.rows[0] ? { outcome: "duplicate", incident: read(seen.rows[0]) } : null;
   };
@@ -180,22 +260,28 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
           [r.id, r.workspace_id, r.number, r.agent_id, r.run_id, r.kind, r.severity, r.severity_rank, r.status, r.fingerprint, r.last_seen_at, r.created_at, r.resolved_at, r.version, r.data],
         );
-        await client.query(`INSERT INTO ${s}.snapshots (incident_id, data) VALUES ($1, $2)`, [incident.id, JSON.stringify(request.snapshot())]);
         await recount(client, null, incident);
       } else {
         incident = decision.incident;
         await update(client, existing!, incident);
       }
+      if (decision.outcome !== "recurred") {
+        await client.query(`INSERT INTO ${s}.episode_snapshots (incident_id, episode, data) VALUES ($1, $2, $3)`, [
+          incident.id,
+          incident.episodes.length,
+          JSON.stringify(request.snapshot()),
+        ]);
+      }
       if (decision.activity) await addActivity(client, decision.activity);
       const inserted = await client.query(
-        `INSERT INTO ${s}.occurrences (workspace_id, incident_id, fingerprint, run_id, event_id, trace_id, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING seq`,
-        [workspaceId, incident.id, fingerprint, request.runId, request.eventId, request.traceId, request.at],
+        `INSERT INTO ${s}.occurrences (workspace_id, incident_id, kind, fingerprint, run_id, event_id, trace_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING seq`,
+        [workspaceId, incident.id, request.kind, fingerprint, request.runId, request.eventId, request.traceId, request.at],
       );
       // the same (runId, eventId) reported concurrently under another fingerprint: undo, report a duplicate
       if (inserted.rowCount === 0) throw new RetryAsDuplicate();
       return { outcome: decision.outcome, incident };
-    });
+    }, request.runId !== null && request.eventId !== null);
 
   return defineStore({
     name: NAME,
@@ -243,7 +329,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async snapshot(workspaceId, id) {
       const rows = await query(
         "read failed",
-        `SELECT s.data FROM ${s}.snapshots s JOIN ${s}.incidents i ON i.id = s.incident_id WHERE i.workspace_id = $1 AND s.incident_id = $2`,
+        `SELECT s.data FROM ${s}.episode_snapshots s JOIN ${s}.incidents i ON i.id = s.incident_id
+         WHERE i.workspace_id = $1 AND s.incident_id = $2 ORDER BY s.episode DESC LIMIT 1`,
         [workspaceId, id],
       );
       return rows[0] ? rowToSnapshot(rows[0].data, NAME, id) : null;
@@ -269,6 +356,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async close() {
       if (closed) return;
       closed = true;
+      // what is in flight finishes first: ending the pool under a waiting connect() would hang it
+      await Promise.allSettled([...inFlight]);
       await ready?.catch(() => undefined);
       if (owned) await pool.end().catch((error: unknown) => Promise.reject(wrap(error, "close failed")));
     },
@@ -277,8 +366,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
 class RetryAsDuplicate extends Error {}
 
-function createPool(connectionString: string, max: number): PgPool {
-  const pool = new pg.Pool({ connectionString, max });
+function createPool(connectionString: string, options: PostgresStoreOptions, statementTimeoutMs: number): PgPool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? "agent-incidents",
+    statement_timeout: statementTimeoutMs,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+  });
   // an idle client losing its connection must not crash the host: the next query fails instead
   pool.on("error", () => undefined);
   return pool as unknown as PgPool;
@@ -310,6 +405,22 @@ async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
   }
 }
 
+/** SQLSTATEs after which the same call may succeed: connection loss, shutdown, lock and serialization failures. */
+const TRANSIENT_STATES = new Set(["40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300"]);
+
+function isConnectionError(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === "string" && (code.startsWith("08") || ["57P01", "57P02", "57P03", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"].includes(code))) {
+    return true;
+  }
+  return typeof message === "string" && /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(message);
+}
+
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return isConnectionError(error) || (typeof code === "string" && TRANSIENT_STATES.has(code));
+}
+
 function wrap(error: unknown, what: string): IncidentError {
-  return asIncidentError(error, NAME, what);
+  return asIncidentError(error, NAME, what, isTransient);
 }

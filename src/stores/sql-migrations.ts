@@ -91,6 +91,28 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string }> = 
       );
     `,
   },
+  {
+    version: 2,
+    name: "idempotency key with the kind; one snapshot per episode",
+    template: `
+      -- a block and a rejection that share an event id are two signals
+      ALTER TABLE {t}occurrences ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+      UPDATE {t}occurrences SET kind = (SELECT i.kind FROM {t}incidents i WHERE i.id = {t}occurrences.incident_id);
+      DROP INDEX {t}occurrences_idempotency;
+      CREATE UNIQUE INDEX occurrences_idempotency_by_kind ON {t}occurrences (workspace_id, kind, run_id, event_id)
+        WHERE run_id IS NOT NULL AND event_id IS NOT NULL;
+
+      -- a reopen keeps the context of the report that reopened it, next to the first one
+      CREATE TABLE {t}episode_snapshots (
+        incident_id TEXT NOT NULL REFERENCES {t}incidents (id),
+        episode INTEGER NOT NULL,
+        data {json} NOT NULL,
+        PRIMARY KEY (incident_id, episode)
+      );
+      INSERT INTO {t}episode_snapshots (incident_id, episode, data) SELECT incident_id, 1, data FROM {t}snapshots;
+      DROP TABLE {t}snapshots;
+    `,
+  },
 ];
 
 /** The migrations for one dialect; `schema` (PostgreSQL) prefixes every table. */

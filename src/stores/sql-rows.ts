@@ -81,6 +81,10 @@ export function rowToIncident(row: IncidentRow, adapter: string): Incident {
   for (const [column, field] of Object.entries(COLUMN_FIELDS)) value[field] = row[column as keyof IncidentRow];
   value["number"] = Number(row.number);
   value["version"] = Number(row.version);
+  // written before episodes were recorded: the incident's own times are its one episode
+  if (!Array.isArray(value["episodes"])) {
+    value["episodes"] = [{ openedAt: value["createdAt"], acknowledgedAt: value["acknowledgedAt"] ?? null, resolvedAt: value["resolvedAt"] ?? null }];
+  }
   return checked(IncidentSchema, value, adapter, `incident ${row.id}`);
 }
 

@@ -1,5 +1,7 @@
 import Database from "better-sqlite3";
+import { z } from "zod";
 import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError } from "../core/errors.js";
+import { parseOrThrow } from "../core/schemas.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { defineStore, type IncidentStore, type IngestResult } from "./contract.js";
@@ -35,7 +37,10 @@ export interface SqliteStatement {
 }
 
 export type SqliteStoreOptions = ({ filename: string; database?: never } | { database: SqliteDatabase; filename?: never }) & {
-  /** How long a write waits for another process's lock before failing (default 5000 ms). */
+  /**
+   * How long a call waits for another connection's lock before failing with a retryable
+   * `StorageError` (default 5000 ms). The wait polls without blocking the event loop.
+   */
   busyTimeoutMs?: number;
   /**
    * `"full"` (default) syncs every commit to disk, so a report whose promise resolved survives a
@@ -45,6 +50,31 @@ export type SqliteStoreOptions = ({ filename: string; database?: never } | { dat
 };
 
 const NAME = "sqlite";
+
+const OptionsSchema = z.union([
+  z
+    .object({
+      filename: z
+        .string()
+        .min(1, "must name a file; use \":memory:\" for a database that lives and dies with the process")
+        .refine((f) => !f.includes("\u0000"), "must not contain NUL"),
+      busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+      synchronous: z.enum(["full", "normal"]).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      database: z.custom<SqliteDatabase>((d) => typeof d === "object" && d !== null && typeof (d as SqliteDatabase).prepare === "function", {
+        message: "must be a better-sqlite3 Database",
+      }),
+      busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+      synchronous: z.enum(["full", "normal"]).optional(),
+    })
+    .strict(),
+], { error: () => "needs either filename (a path, or \":memory:\") or database (an open better-sqlite3 Database)" });
+
+/** The blocking part of a lock wait: short, so the event loop stays responsive; the rest polls. */
+const BLOCKING_BUSY_MS = 10;
 const INCIDENT_INSERT = `INSERT INTO incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
   fingerprint, last_seen_at, created_at, resolved_at, version, data)
   VALUES (@id, @workspace_id, @number, @agent_id, @run_id, @kind, @severity, @severity_rank, @status,
@@ -60,23 +90,28 @@ const INCIDENT_UPDATE = `UPDATE incidents SET severity = @severity, severity_ran
  * open and close the file, or an open `database` that stays yours to close.
  */
 export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
+  parseOrThrow(OptionsSchema, options, "sqliteStore options");
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   let db: SqliteDatabase;
   try {
     db = options.database ?? new Database(options.filename);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    // opening is synchronous anyway: wait for the lock the usual way while migrating
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
     db.pragma("foreign_keys = ON");
     migrate(db);
+    db.pragma(`busy_timeout = ${Math.min(BLOCKING_BUSY_MS, busyTimeoutMs)}`);
   } catch (error) {
     throw wrap(error, "cannot open the database");
   }
   const owned = options.database === undefined;
+  const durable = owned ? options.filename !== ":memory:" : (db as { memory?: unknown }).memory !== true;
   let closed = false;
 
   const sql = {
     incident: db.prepare("SELECT * FROM incidents WHERE workspace_id = ? AND id = ?"),
-    occurrenceByKey: db.prepare("SELECT incident_id FROM occurrences WHERE workspace_id = ? AND run_id = ? AND event_id = ?"),
+    occurrenceByKey: db.prepare("SELECT incident_id FROM occurrences WHERE workspace_id = ? AND kind = ? AND run_id = ? AND event_id = ?"),
     unresolved: db.prepare(
       "SELECT * FROM incidents WHERE workspace_id = ? AND fingerprint = ? AND status <> 'resolved' ORDER BY number DESC LIMIT 1",
     ),
@@ -90,10 +125,10 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     ),
     insertIncident: db.prepare(INCIDENT_INSERT),
     updateIncident: db.prepare(INCIDENT_UPDATE),
-    insertSnapshot: db.prepare("INSERT INTO snapshots (incident_id, data) VALUES (?, ?)"),
+    insertSnapshot: db.prepare("INSERT INTO episode_snapshots (incident_id, episode, data) VALUES (?, ?, ?)"),
     insertActivity: db.prepare("INSERT INTO activity (id, incident_id, version, data) VALUES (?, ?, ?, ?)"),
     insertOccurrence: db.prepare(
-      "INSERT INTO occurrences (workspace_id, incident_id, fingerprint, run_id, event_id, trace_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO occurrences (workspace_id, incident_id, kind, fingerprint, run_id, event_id, trace_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     count: db.prepare(
       `INSERT INTO incident_counts (workspace_id, agent_id, severity, status, n) VALUES (?, ?, ?, ?, ?)
@@ -106,7 +141,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
       "SELECT incident_id, run_id, event_id, trace_id, at FROM occurrences WHERE workspace_id = ? AND incident_id = ? ORDER BY at, seq",
     ),
     snapshot: db.prepare(
-      "SELECT s.data FROM snapshots s JOIN incidents i ON i.id = s.incident_id WHERE i.workspace_id = ? AND s.incident_id = ?",
+      "SELECT s.data FROM episode_snapshots s JOIN incidents i ON i.id = s.incident_id WHERE i.workspace_id = ? AND s.incident_id = ? ORDER BY s.episode DESC LIMIT 1",
     ),
     counts: db.prepare("SELECT severity, status, sum(n) AS n FROM incident_counts WHERE workspace_id = ? GROUP BY severity, status"),
     agentCounts: db.prepare("SELECT severity, status, n FROM incident_counts WHERE workspace_id = ? AND agent_id = ?"),
@@ -141,7 +176,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
   const ingest = db.transaction((request: Parameters<IncidentStore["ingest"]>[0]): IngestResult => {
     const { workspaceId, fingerprint } = request;
     if (request.runId !== null && request.eventId !== null) {
-      const seen = sql.occurrenceByKey.get(workspaceId, request.runId, request.eventId) as { incident_id: string } | undefined;
+      const seen = sql.occurrenceByKey.get(workspaceId, request.kind, request.runId, request.eventId) as { incident_id: string } | undefined;
       if (seen) return { outcome: "duplicate", incident: read(sql.incident.get(workspaceId, seen.incident_id)) };
     }
     let existing: Incident | null = null;
@@ -157,14 +192,14 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
       const { last_number } = sql.nextNumber.get(workspaceId) as { last_number: number };
       incident = numbered(decision.incident, last_number);
       sql.insertIncident.run(incidentToRow(incident));
-      sql.insertSnapshot.run(incident.id, JSON.stringify(request.snapshot()));
       recount(null, incident);
     } else {
       incident = decision.incident;
       update(existing!, incident);
     }
+    if (decision.outcome !== "recurred") sql.insertSnapshot.run(incident.id, incident.episodes.length, JSON.stringify(request.snapshot()));
     if (decision.activity) addActivity(decision.activity);
-    sql.insertOccurrence.run(workspaceId, incident.id, fingerprint, request.runId, request.eventId, request.traceId, request.at);
+    sql.insertOccurrence.run(workspaceId, incident.id, request.kind, fingerprint, request.runId, request.eventId, request.traceId, request.at);
     return { outcome: decision.outcome, incident };
   });
 
@@ -179,18 +214,33 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     return result.incident;
   });
 
-  const guard = <T>(what: string, body: () => T): Promise<T> => {
-    if (closed) return Promise.reject(new ClosedError("sqlite store"));
-    try {
-      return Promise.resolve(body());
-    } catch (error) {
-      return Promise.reject(wrap(error, what));
+  /**
+   * Runs `body`; while another connection holds the lock, waits without blocking the event loop
+   * (SQLite blocks for at most 10 ms, then this polls with backoff) for up to `busyTimeoutMs`.
+   * A transaction that met the lock was rolled back whole, so running it again is safe.
+   */
+  const guard = async <T>(what: string, body: () => T): Promise<T> => {
+    const deadline = Date.now() + busyTimeoutMs;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      if (closed) throw new ClosedError("sqlite store");
+      try {
+        return body();
+      } catch (error) {
+        if (!isBusy(error)) throw wrap(error, what);
+        if (Date.now() >= deadline) {
+          throw new StorageError(NAME, `${what}: the database stayed locked by another connection for ${busyTimeoutMs} ms`, {
+            cause: error,
+            retryable: true,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * delay));
+      }
     }
   };
 
   return defineStore({
     name: NAME,
-    durable: true,
+    durable,
     ingest: (request) => guard("report failed", (): IngestResult => ingest.immediate(request)),
     mutate: (workspaceId, id, apply) => guard("update failed", (): Incident => mutate.immediate(workspaceId, id, apply)),
     get: (workspaceId, id) =>
@@ -251,6 +301,11 @@ function migrate(db: SqliteDatabase): void {
   apply.immediate();
 }
 
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
 function wrap(error: unknown, what: string): IncidentError {
-  return asIncidentError(error, NAME, what);
+  return asIncidentError(error, NAME, what, isBusy);
 }

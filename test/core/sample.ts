@@ -32,6 +32,7 @@ export function sampleIncident(overrides: Partial<Incident> = {}): Incident {
     resolvedAt: null,
     version: 1,
     tags: [],
+    episodes: [{ openedAt: "2026-01-01T00:00:00.000Z", acknowledgedAt: null, resolvedAt: null }],
     ...overrides,
   };
 }
