@@ -73,12 +73,23 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
       }
       return object instanceof Error ? copyError(object, path) : copyObject(object, path);
     } catch (error) {
-      if (error instanceof ValidationError) throw error;
-      throw new ValidationError(subject, [
-        { path, message: `could not be read (${describeError(error)})`, code: "custom" },
-      ]);
+      throw unreadable(path, error);
     } finally {
       seen.delete(object);
+    }
+  };
+
+  const unreadable = (path: Array<string | number>, error: unknown): ValidationError =>
+    error instanceof ValidationError
+      ? error
+      : new ValidationError(subject, [{ path, message: `could not be read (${describeError(error)})`, code: "custom" }]);
+
+  /** Reads one property, naming it when its getter throws. */
+  const read = (object: object, key: string | number, path: Array<string | number>): unknown => {
+    try {
+      return (object as Record<string | number, unknown>)[key];
+    } catch (error) {
+      throw unreadable([...path, key], error);
     }
   };
 
@@ -88,7 +99,7 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     const start = tail ? Math.max(0, length - limits.maxEntries) : 0;
     const end = Math.min(length, start + limits.maxEntries);
     const out: unknown[] = [];
-    for (let i = start; i < end; i++) out.push(walk(array[i], [...path, i]) ?? null);
+    for (let i = start; i < end; i++) out.push(walk(read(array, i, path), [...path, i]) ?? null);
     if (end - start < length) {
       const note = `[truncated: ${length - (end - start)} more items]`;
       if (tail) out.unshift(note);
@@ -103,7 +114,7 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     const kept = Math.min(keys.length, limits.maxEntries);
     for (let i = 0; i < kept; i++) {
       const key = keys[i]!;
-      setKey(out, key, walk((object as Record<string, unknown>)[key], [...path, key]));
+      setKey(out, key, walk(read(object, key, path), [...path, key]));
     }
     if (kept < keys.length) setKey(out, "…truncated", `${keys.length - kept} more keys left out`);
     return out;
@@ -113,7 +124,7 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     const out = copyObject(error, path);
     for (const key of ["name", "message", "stack", "code"] as const) {
       if (out[key] !== undefined) continue;
-      const field = walk((error as unknown as Record<string, unknown>)[key], [...path, key]);
+      const field = walk(read(error, key, path), [...path, key]);
       if (field !== undefined) setKey(out, key, field);
     }
     return out;
