@@ -53,7 +53,7 @@ const KNOWN_SECRETS = new RegExp(
   "g",
 );
 /** `password=…`, `"apiKey": "…"`, `secret: …` inside free text; the key decides, as for objects. */
-const KEY_VALUE = /([A-Za-z0-9_.-]{2,64})(["']?\s*[:=]\s*)("(?:[^"\\\n]|\\.){0,512}"|'[^'\n]{0,512}'|[^\s"',;&}\])]{1,512})/g;
+const KEY_VALUE = /([A-Za-z0-9_.\-\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A]{2,64})(["']?\s*[:=]\s*)("(?:[^"\\\n]|\\.){0,512}"|'[^'\n]{0,512}'|[^\s"',;&}\])]{1,512})/g;
 /** 13 to 19 digits, optionally separated by single spaces, dashes or dots, with a card's prefix. */
 const CARD_CANDIDATE = /(?<![0-9])[2-6](?:[ .-]?\d){12,18}(?![0-9])/g;
 const CARD_PREFIX = /^(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|6)/;
@@ -108,14 +108,32 @@ export function redactString(value: string, options: RedactOptions = {}, maxLeng
   out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
   out = out.replace(URL_CREDENTIALS, (_m, head: string) => `${head}:${REDACTED}@`);
   out = out.replace(KNOWN_SECRETS, REDACTED);
-  out = out.replace(KEY_VALUE, (match, key: string, separator: string, raw: string) => {
-    if (!isSensitiveKey(key, options.keys) || raw === REDACTED || /^(?:bearer|basic)$/i.test(raw)) return match;
-    const quote = raw.startsWith('"') || raw.startsWith("'") ? raw[0]! : "";
-    return `${key}${separator}${quote}${REDACTED}${quote}`;
-  });
+  out = redactKeyValues(out, options);
   out = out.replace(CARD_CANDIDATE, (m) => (isCardNumber(m) ? REDACTED : m));
   for (const pattern of options.patterns ?? []) out = out.replace(pattern, REDACTED);
   return cut(out, maxLength);
+}
+
+/**
+ * Replaces the value of every `key=value` / `key: value` pair whose key names a secret. A pair
+ * with an ordinary key gives its value back to the scan, so `failed: password=x` still finds the
+ * password.
+ */
+function redactKeyValues(text: string, options: RedactOptions): string {
+  const pairs = new RegExp(KEY_VALUE.source, "g");
+  let out = "";
+  let last = 0;
+  for (let m = pairs.exec(text); m !== null; m = pairs.exec(text)) {
+    const [all, key, separator, raw] = m as unknown as [string, string, string, string];
+    if (!isSensitiveKey(key, options.keys) || raw === REDACTED || /^(?:bearer|basic)$/i.test(raw)) {
+      pairs.lastIndex = m.index + key.length + separator.length;
+      continue;
+    }
+    const quote = raw.startsWith('"') || raw.startsWith("'") ? raw[0]! : "";
+    out += `${text.slice(last, m.index)}${key}${separator}${quote}${REDACTED}${quote}`;
+    last = m.index + all.length;
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 /** `value` cut to `max` characters (default 8 KiB), the cut marked with how much is missing. */
