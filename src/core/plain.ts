@@ -24,6 +24,9 @@ export const INPUT_LIMITS: PlainLimits = {
   maxChars: 1024 * 1024,
 };
 
+/** Strings up to this long are copied whole whatever the budget: ids, timestamps and names. */
+const SHORT = 256;
+
 /** Arrays under these keys keep their last items when cut (a run's latest events matter most). */
 const TAIL_KEYS = new Set(["events"]);
 
@@ -38,22 +41,24 @@ const TAIL_KEYS = new Set(["events"]);
 export function toPlain(value: unknown, subject: string, limits: PlainLimits = INPUT_LIMITS): unknown {
   const budget = { nodes: limits.maxNodes, chars: limits.maxChars };
   const seen = new Set<object>();
+  // one object shared by many places (the same payload on every event) is enumerated once
+  const keysOf = new Map<object, string[]>();
+
+  // What a walk returns for a value the budget has no room for: the caller leaves it out.
+  const OMIT = Symbol("omit");
 
   const walk = (input: unknown, path: Array<string | number>): unknown => {
-    if (--budget.nodes < 0) return "[truncated: too many values]";
+    if (budget.nodes <= 0) return OMIT;
+    budget.nodes -= 1;
     switch (typeof input) {
-      case "string": {
-        if (budget.chars <= 0) return "[truncated: input too large]";
-        const out = truncateString(input, Math.min(limits.maxString, budget.chars));
-        budget.chars -= out.length;
-        return out;
-      }
+      case "string":
+        return copyString(input);
       case "number":
         return Number.isFinite(input) ? input : null;
       case "boolean":
         return input;
       case "bigint":
-        return input.toString();
+        return copyString(input.toString());
       case "undefined":
       case "function":
       case "symbol":
@@ -79,6 +84,14 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     }
   };
 
+  // Short strings (ids, timestamps, names) never count against the total, so they survive intact
+  const copyString = (input: string): string => {
+    if (input.length <= SHORT) return input;
+    const out = truncateString(input, budget.chars > 0 ? Math.min(limits.maxString, Math.max(SHORT, budget.chars)) : SHORT);
+    budget.chars -= out.length;
+    return out;
+  };
+
   const unreadable = (path: Array<string | number>, error: unknown): ValidationError =>
     error instanceof ValidationError
       ? error
@@ -93,30 +106,41 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     }
   };
 
+  /** Items in order; under a tail key the newest are copied first and the oldest dropped. */
   const copyArray = (array: readonly unknown[], path: Array<string | number>): unknown[] => {
     const length = array.length;
     const tail = TAIL_KEYS.has(String(path[path.length - 1]));
-    const start = tail ? Math.max(0, length - limits.maxEntries) : 0;
-    const end = Math.min(length, start + limits.maxEntries);
+    const count = Math.min(length, limits.maxEntries);
     const out: unknown[] = [];
-    for (let i = start; i < end; i++) out.push(walk(read(array, i, path), [...path, i]) ?? null);
-    if (end - start < length) {
-      const note = `[truncated: ${length - (end - start)} more items]`;
-      if (tail) out.unshift(note);
-      else out.push(note);
+    for (let n = 0; n < count; n++) {
+      const i = tail ? length - 1 - n : n;
+      const item = walk(read(array, i, path), [...path, i]);
+      if (item === OMIT) break;
+      out.push(item ?? null);
     }
-    return out;
+    return tail ? out.reverse() : out;
   };
 
+  /** Keys in order; plain values are copied before nested ones, so a huge sibling cannot crowd them out. */
   const copyObject = (object: object, path: Array<string | number>): Record<string, unknown> => {
-    const out: Record<string, unknown> = {};
-    const keys = Object.keys(object);
-    const kept = Math.min(keys.length, limits.maxEntries);
-    for (let i = 0; i < kept; i++) {
-      const key = keys[i]!;
-      setKey(out, key, walk(read(object, key, path), [...path, key]));
+    let all = keysOf.get(object);
+    if (!all) keysOf.set(object, (all = Object.keys(object)));
+    const keys = all.length > limits.maxEntries ? all.slice(0, limits.maxEntries) : all;
+    const values = keys.map((key) => read(object, key, path));
+    const copies: unknown[] = new Array(keys.length);
+    for (const nested of [false, true]) {
+      keys.forEach((key, i) => {
+        const v = values[i];
+        if ((typeof v === "object" && v !== null) === nested) copies[i] = walk(v, [...path, key]);
+      });
     }
-    if (kept < keys.length) setKey(out, "…truncated", `${keys.length - kept} more keys left out`);
+    const out: Record<string, unknown> = {};
+    let left = all.length - keys.length;
+    keys.forEach((key, i) => {
+      if (copies[i] === OMIT) left += 1;
+      else setKey(out, key, copies[i]);
+    });
+    if (left > 0) setKey(out, "…truncated", `${left} more keys left out`);
     return out;
   };
 
@@ -125,12 +149,13 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     for (const key of ["name", "message", "stack", "code"] as const) {
       if (out[key] !== undefined) continue;
       const field = walk(read(error, key, path), [...path, key]);
-      if (field !== undefined) setKey(out, key, field);
+      if (field !== undefined && field !== OMIT) setKey(out, key, field);
     }
     return out;
   };
 
-  return walk(value, []);
+  const result = walk(value, []);
+  return result === OMIT ? undefined : result;
 }
 
 /**

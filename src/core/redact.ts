@@ -53,7 +53,7 @@ const KNOWN_SECRETS = new RegExp(
   "g",
 );
 /** `password=…`, `"apiKey": "…"`, `secret: …` inside free text; the key decides, as for objects. */
-const KEY_VALUE = /([A-Za-z0-9_.\-\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A]{2,64})(["']?\s*[:=]\s*)("(?:[^"\\\n]|\\.){0,512}"|'[^'\n]{0,512}'|[^\s"',;&}\])]{1,512})/g;
+const KEY_VALUE = /(?<![A-Za-z0-9_.\-\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A])([A-Za-z0-9_.\-\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A]{2,64})(["']?\s*[:=]\s*)("(?:[^"\\\n]|\\.){0,512}"|'[^'\n]{0,512}'|[^\s"',;&}\])]{1,512})/g;
 /** 13 to 19 digits, optionally separated by single spaces, dashes or dots, with a card's prefix. */
 const CARD_CANDIDATE = /(?<![0-9])[2-6](?:[ .-]?\d){12,18}(?![0-9])/g;
 const CARD_PREFIX = /^(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|6)/;

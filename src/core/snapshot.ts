@@ -5,6 +5,8 @@ import type { RunEvent, Signal } from "./signals.js";
 /** Most bytes of JSON one snapshot may take (64 KiB). */
 export const MAX_SNAPSHOT_BYTES = 64 * 1024;
 export const DEFAULT_SNAPSHOT_EVENTS = 20;
+/** An event larger than this keeps only its id, type and time when the snapshot is over its cap. */
+const MAX_EVENT_BYTES = 2 * 1024;
 
 export interface SnapshotOptions {
   /** How many of the last run events to keep. */
@@ -15,8 +17,9 @@ export interface SnapshotOptions {
 
 /**
  * The bounded, redacted context stored with a new incident: the last N run events, the action and
- * policy of the signal, and the data context. Oldest events go first when the 64 KiB cap is hit,
- * then the data context; `truncated` and `droppedEvents` say what was left out.
+ * policy of the signal, and the data context. Over the 64 KiB cap, large events keep only their
+ * id, type and time, then the action's payload goes, then the data context, then the oldest
+ * events; `truncated` and `droppedEvents` say what was left out.
  */
 export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Snapshot {
   const maxEvents = options.maxEvents ?? DEFAULT_SNAPSHOT_EVENTS;
@@ -31,17 +34,27 @@ export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Sn
     truncated: false,
     droppedEvents: allEvents.length - events.length,
   };
-  while (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.events.length > 0) {
-    snapshot.events.shift();
-    snapshot.droppedEvents += 1;
+  // first the bulk of large events goes, keeping what happened (id, type, time) for every one
+  if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES) {
+    snapshot.events = snapshot.events.map((event) => {
+      const size = byteSize(event);
+      if (size <= MAX_EVENT_BYTES || event.data === undefined) return event;
+      snapshot.truncated = true;
+      return { ...event, data: { "…truncated": `event data left out: ${size} bytes` } };
+    });
+  }
+  // then the action's payload (the incident's trigger keeps it anyway), then the data context
+  if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.action?.payload) {
+    snapshot.action = { ...snapshot.action, payload: { truncated: "action payload left out: too large (the incident's trigger has it)" } };
     snapshot.truncated = true;
   }
   if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.data !== null) {
     snapshot.data = { truncated: `data context left out: larger than ${MAX_SNAPSHOT_BYTES} bytes` };
     snapshot.truncated = true;
   }
-  if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.action?.payload) {
-    snapshot.action = { ...snapshot.action, payload: { truncated: "action payload left out: too large" } };
+  while (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.events.length > 0) {
+    snapshot.events.shift();
+    snapshot.droppedEvents += 1;
     snapshot.truncated = true;
   }
   return snapshot;

@@ -1,0 +1,150 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { describe, expect, it, vi } from "vitest";
+import { createIncidents, memoryStore, type IncidentEvent } from "agent-incidents";
+import { postgresStore } from "agent-incidents/postgres";
+import { PG_URL, reportSkipped, schemas } from "../stores/pg-env.js";
+import { ROOT } from "../e2e/spawn.js";
+import { operator, scope } from "./stores.js";
+
+describe("event handlers can never affect a report or the process", () => {
+  it("a handler that throws, one that rejects and an onError that throws: the report resolves and later handlers run", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const incidents = createIncidents({ onError: () => { throw new Error("onError broke too"); } });
+    const seen: string[] = [];
+    incidents.on("incident.created", () => { throw new Error("sync handler"); });
+    incidents.on("incident.created", async () => { throw new Error("async handler"); });
+    incidents.on("incident.created", () => ({ then: () => { throw new Error("hostile thenable"); } }) as never);
+    incidents.on("incident.created", (e) => void seen.push(e.data.incident.title));
+    const result = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "spike" });
+    expect(result.outcome).toBe("created");
+    expect(seen).toEqual(["Anomaly: spike"]);
+    await new Promise((r) => setTimeout(r, 20));
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled).toEqual([]);
+    await incidents.close();
+  });
+
+  it("gives handlers a frozen copy: changing it changes neither the caller's result nor the next handler's view", async () => {
+    const incidents = createIncidents();
+    const titles: string[] = [];
+    incidents.on("incident.created", (e) => {
+      (e.data.incident as { title: string }).title = "hijacked";
+    });
+    incidents.on("incident.created", (e) => void titles.push(e.data.incident.title));
+    const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "spike" });
+    expect(incident.title).toBe("Anomaly: spike");
+    expect(titles).toEqual(["Anomaly: spike"]);
+    await incidents.close();
+  });
+
+  it("off() and the unsubscribe function remove a handler registered for several events", async () => {
+    const incidents = createIncidents();
+    const got: string[] = [];
+    const handler = (e: IncidentEvent) => void got.push(e.type);
+    const unsubscribe = incidents.on("incident.created", handler);
+    incidents.on("incident.recurred", handler);
+    incidents.off("incident.recurred", handler);
+    unsubscribe();
+    const report = incidents.reporter(scope);
+    await report.anomaly({ runId: "r", eventId: "e1", pattern: "p" });
+    await report.anomaly({ runId: "r", eventId: "e2", pattern: "p" });
+    expect(got).toEqual([]);
+    await incidents.close();
+  });
+
+  it("refuses unknown events and handlers that are not functions", () => {
+    const incidents = createIncidents();
+    expect(() => incidents.on("no.such.event" as never, () => undefined)).toThrow(/type: must be one of incident.created/);
+    expect(() => incidents.on("incident.created", "nope" as never)).toThrow(/handler: must be a function/);
+  });
+});
+
+describe("closing", () => {
+  it("two createIncidents on one store: closing one leaves the other working; the last close closes the store", async () => {
+    const store = memoryStore();
+    const a = createIncidents({ store });
+    const b = createIncidents({ store });
+    await a.reporter(scope).anomaly({ runId: "r", eventId: "e1", pattern: "p" });
+    await a.close();
+    expect((await b.reporter(scope).anomaly({ runId: "r", eventId: "e2", pattern: "p" })).outcome).toBe("recurred");
+    await b.close();
+    await expect(store.get("ws_h", "inc_x")).rejects.toMatchObject({ code: "CLOSED" });
+  });
+
+  it("reporter() and as() made after close() reject every call with CLOSED", async () => {
+    const incidents = createIncidents();
+    await incidents.close();
+    await expect(incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" })).rejects.toMatchObject({ code: "CLOSED" });
+    await expect(incidents.reporter(scope).runEnded({ runId: "r", status: "completed" })).rejects.toMatchObject({ code: "CLOSED" });
+    await expect(incidents.as(operator).list()).rejects.toMatchObject({ code: "CLOSED" });
+    await expect(incidents.report({})).rejects.toMatchObject({ code: "CLOSED" });
+  });
+});
+
+if (PG_URL) {
+  const url = PG_URL;
+  const schema = schemas("kill");
+
+  describe("PostgreSQL connections terminated under load", { timeout: 120_000 }, () => {
+    it("a store shared by two instances settles every report when one closes mid-burst", async () => {
+      const store = postgresStore({ connectionString: url, schema: schema(), max: 2 });
+      const a = createIncidents({ store });
+      const b = createIncidents({ store });
+      const reports = Array.from({ length: 30 }, (_, i) => b.reporter(scope).anomaly({ runId: "r", eventId: `e${i}`, pattern: "p" }));
+      await a.close();
+      const settled = await Promise.allSettled(reports);
+      expect(settled.every((s) => s.status === "fulfilled")).toBe(true);
+      await b.close();
+    });
+
+    it("terminating the store's backends mid-burst: the child exits normally, nothing is lost or duplicated, and later reports succeed", async () => {
+      const name = schema();
+      const applicationName = `ai_kill_${process.pid}`;
+      const count = 240;
+      const child = spawn(process.execPath, [fileURLToPath(new URL("../e2e/children/terminated.mjs", import.meta.url)), url, name, applicationName, String(count)], { cwd: ROOT });
+      let stdout = "";
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      let kills = 0;
+      const progress = () => Number(/progress (\d+)\n(?![\s\S]*progress)/.exec(stdout)?.[1] ?? 0);
+      const killed = new Promise<void>((resolve) => {
+        child.stdout.on("data", async (d) => {
+          stdout += d;
+          // terminate this worker's sessions (and only its own: selected by application_name) twice
+          if ((kills === 0 && progress() >= 40) || (kills === 1 && progress() >= 120)) {
+            kills += 1;
+            const { rows } = await admin.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+            expect(rows.length).toBeGreaterThan(0);
+            if (kills === 2) resolve();
+          }
+        });
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      await killed;
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+      const result = JSON.parse(/result (.*)\n/.exec(stdout)![1]!) as { burst: string[]; after: string[]; retries: number };
+      expect(result.burst).toHaveLength(count);
+      expect(result.burst.filter((o) => o.startsWith("rejected"))).toEqual([]);
+      expect(result.after.every((o) => o === "recurred")).toBe(true);
+      const { rows } = await admin.query(`SELECT run_id, count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM "${name}".occurrences GROUP BY run_id ORDER BY run_id`);
+      expect(rows).toEqual([
+        { run_id: "run_after", n: 20, distinct_events: 20 },
+        { run_id: "run_burst", n: count, distinct_events: count },
+      ]);
+      const incident = await admin.query(`SELECT (data->>'occurrences')::int AS n FROM "${name}".incidents`);
+      expect(incident.rows).toEqual([{ n: count + 20 }]);
+      await admin.end();
+    });
+  });
+} else {
+  reportSkipped("PostgreSQL connections terminated under load");
+}
+
+vi.setConfig({ testTimeout: 120_000 });
