@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { createIncidents, type RunSource } from "agent-incidents";
+import { fakeClock } from "agent-incidents/testing";
+import { limit, operator, refund, scope, storeTargets, stripe } from "./stores.js";
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+describe.each(storeTargets("results"))("right results on $name", { timeout: 60_000 }, ({ make }) => {
+  it("reads back what redaction made longer than the input limits", async () => {
+    const incidents = createIncidents({ store: make() });
+    const report = incidents.reporter(scope);
+    const type = `${"a".repeat(180)} Bearer abcdefgh`;
+    const { incident } = await report.policyBlocked({
+      runId: "r",
+      eventId: "e",
+      action: { type, payload: { note: "Bearer abcdefgh" } },
+      policy: { ...limit, name: "Bearer abcdefgh", reason: "Bearer abcdefgh" },
+      context: { events: [{ id: "ev", type: "Bearer abcdefgh", at: "2026-01-01T00:00:00.000Z" }] },
+    });
+    const ops = incidents.as(operator);
+    const context = await ops.context(incident.id);
+    expect(context.snapshot?.action?.type).toBe(`${"a".repeat(180)} Bearer [REDACTED]`);
+    expect(context.snapshot?.events[0]?.type).toBe("Bearer [REDACTED]");
+    const resolved = await ops.resolve(incident.id, { note: `${"n".repeat(8176)} Bearer abcdefgh`, rootCause: "other" });
+    expect(resolved.resolution?.note.length).toBeGreaterThan(8192);
+    expect((await ops.get(incident.id)).resolution?.note).toBe(resolved.resolution?.note);
+    expect((await ops.list({ status: "resolved" })).items).toHaveLength(1);
+    await incidents.close();
+  });
+
+  it("refuses a clock outside 1970-9999 with CALLBACK and keeps the workspace readable; a clock going backwards never makes negative durations", async () => {
+    const clock = fakeClock("2026-01-01T00:00:00.000Z");
+    const incidents = createIncidents({ store: make(), clock });
+    const report = incidents.reporter(scope);
+    const ops = incidents.as(operator);
+    const { incident } = await report.anomaly({ runId: "r", eventId: "e1", pattern: "p" });
+    clock.set(new Date(Date.UTC(10000, 0, 1)));
+    await expect(report.anomaly({ runId: "r", eventId: "e2", pattern: "q" })).rejects.toMatchObject({ code: "CALLBACK", option: "clock" });
+    await expect(ops.acknowledge(incident.id)).rejects.toMatchObject({ code: "CALLBACK" });
+    expect((await ops.list()).items).toHaveLength(1);
+    clock.set("2025-12-31T23:00:00.000Z");
+    await ops.acknowledge(incident.id);
+    await ops.resolve(incident.id, { note: "fixed", rootCause: "other" });
+    const stats = await ops.stats();
+    expect(stats.mtta).toEqual({ count: 1, meanMs: 0, medianMs: 0 });
+    expect(stats.mttr).toEqual({ count: 1, meanMs: 0, medianMs: 0 });
+    await incidents.close();
+  });
+
+  it("measures MTTA and MTTR per episode, from the time the incident opened or reopened", async () => {
+    const clock = fakeClock("2026-02-01T00:00:00.000Z");
+    const incidents = createIncidents({ store: make(), clock });
+    const report = incidents.reporter(scope);
+    const ops = incidents.as(operator);
+    const story = async (eventId: string) => {
+      const { incident, outcome } = await report.executionFailed({ runId: "r", eventId, action: refund, connector: stripe, error: { message: "down", code: "E1" } });
+      clock.advance(30 * MIN);
+      await ops.acknowledge(incident.id);
+      clock.advance(30 * MIN);
+      await ops.resolve(incident.id, { note: "restarted", rootCause: "connector_failure" });
+      clock.advance(HOUR);
+      return outcome;
+    };
+    expect([await story("e1"), await story("e2"), await story("e3")]).toEqual(["created", "reopened", "reopened"]);
+    const [only] = (await ops.list()).items;
+    expect(only!.episodes).toHaveLength(3);
+    const stats = await ops.stats();
+    expect(stats.mtta).toEqual({ count: 3, meanMs: 30 * MIN, medianMs: 30 * MIN });
+    expect(stats.mttr).toEqual({ count: 3, meanMs: HOUR, medianMs: HOUR });
+    // an operator's reopen starts an episode too
+    await ops.reopen(only!.id, "not fixed");
+    clock.advance(10 * MIN);
+    await ops.startInvestigating(only!.id);
+    expect((await ops.stats()).mtta).toMatchObject({ count: 4, medianMs: 30 * MIN });
+    await incidents.close();
+  });
+
+  it("counts agents named __proto__, constructor and toString like any other", async () => {
+    const incidents = createIncidents({ store: make() });
+    for (const agentId of ["__proto__", "constructor", "toString", "__proto__"]) {
+      await incidents.reporter({ ...scope, agentId }).anomaly({ runId: "r", eventId: `e-${agentId}-${Math.random()}`, pattern: "p" });
+    }
+    const { byAgent } = await incidents.as(operator).stats();
+    expect(Object.entries(byAgent).sort()).toEqual([["__proto__", 1], ["constructor", 1], ["toString", 1]]);
+    expect(JSON.parse(JSON.stringify(byAgent))).toEqual(JSON.parse('{"__proto__":1,"constructor":1,"toString":1}'));
+    await incidents.close();
+  });
+
+  it("returns each incident once when a filter repeats a value", async () => {
+    const incidents = createIncidents({ store: make() });
+    await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    const page = await incidents.as(operator).list({ status: ["open", "open"], severity: ["medium", "medium"], agentId: [scope.agentId, scope.agentId] });
+    expect(page.items).toHaveLength(1);
+    await incidents.close();
+  });
+
+  it("context() of a reopened incident shows the run and snapshot of the report that reopened it", async () => {
+    const loaded: string[] = [];
+    const runs: RunSource = {
+      async loadRun(runId) {
+        loaded.push(runId);
+        return { runId, events: [{ id: `${runId}-ev`, type: "step", at: "2026-01-01T00:00:00.000Z" }] };
+      },
+    };
+    const incidents = createIncidents({ store: make(), runs });
+    const report = incidents.reporter(scope);
+    const ops = incidents.as(operator);
+    const first = await report.executionFailed({ runId: "run_1", eventId: "e", action: refund, connector: stripe, error: { message: "x" }, context: { data: { attempt: 1 } } });
+    await ops.resolve(first.incident.id, { note: "ok", rootCause: "external" });
+    const again = await report.executionFailed({ runId: "run_2", eventId: "e", action: refund, connector: stripe, error: { message: "x" }, context: { data: { attempt: 2 } } });
+    expect(again.outcome).toBe("reopened");
+    const latest = await ops.context(first.incident.id);
+    expect(latest.run?.runId).toBe("run_2");
+    expect(latest.snapshot?.data).toEqual({ attempt: 2 });
+    const earlier = await ops.context(first.incident.id, { runId: "run_1" });
+    expect(earlier.run?.runId).toBe("run_1");
+    await expect(ops.context(first.incident.id, { runId: "run_9" })).rejects.toMatchObject({ code: "VALIDATION", issues: [expect.objectContaining({ path: ["runId"] })] });
+    expect(loaded).toEqual(["run_2", "run_1"]);
+    await incidents.close();
+  });
+});
