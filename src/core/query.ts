@@ -3,6 +3,7 @@ import { ValidationError } from "./errors.js";
 import type { Counts, Incident } from "./incident.js";
 import {
   IdSchema,
+  KINDS,
   KindSchema,
   SEVERITIES,
   SeveritySchema,
@@ -18,15 +19,25 @@ import {
 /** Most values one filter may list. */
 export const MAX_FILTER_VALUES = 100;
 
-const oneOrMany = <T extends z.ZodType>(schema: T) =>
+const oneOrMany = <T extends z.ZodType>(schema: T, what: string) =>
   z
-    .union([
-      schema,
-      z
-        .array(schema)
-        .min(1, "must list at least one value")
-        .max(MAX_FILTER_VALUES, `must list at most ${MAX_FILTER_VALUES} values`),
-    ])
+    .union(
+      [
+        schema,
+        z
+          .array(schema)
+          .min(1, "must list at least one value")
+          .max(MAX_FILTER_VALUES, `must list at most ${MAX_FILTER_VALUES} values`),
+      ],
+      {
+        // a union's own message says only "Invalid input": name the likely mistake instead
+        error: (issue) => {
+          if (Array.isArray(issue.input) && issue.input.length === 0) return "must list at least one value";
+          if (Array.isArray(issue.input) && issue.input.length > MAX_FILTER_VALUES) return `must list at most ${MAX_FILTER_VALUES} values`;
+          return `must be ${what}, or a list of them`;
+        },
+      },
+    )
     // each value once: a repeated value must not repeat results
     .transform((v) => [...new Set(Array.isArray(v) ? v : [v])] as z.infer<T>[]);
 
@@ -36,10 +47,10 @@ export const MAX_LIMIT = 500;
 /** Filters, sort and page of `list()`. A filter left out matches everything. */
 export const ListQuerySchema = z
   .object({
-    severity: oneOrMany(SeveritySchema).optional(),
-    status: oneOrMany(StatusSchema).optional(),
-    kind: oneOrMany(KindSchema).optional(),
-    agentId: oneOrMany(IdSchema).optional(),
+    severity: oneOrMany(SeveritySchema, `one of ${SEVERITIES.join(", ")}`).optional(),
+    status: oneOrMany(StatusSchema, `one of ${STATUSES.join(", ")}`).optional(),
+    kind: oneOrMany(KindSchema, `one of ${KINDS.join(", ")}`).optional(),
+    agentId: oneOrMany(IdSchema, "an agent id (1 to 200 characters, no NUL or unpaired surrogates)").optional(),
     runId: IdSchema.optional(),
     sort: z.enum(["severity", "recency"]).default("severity"),
     limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
