@@ -1,22 +1,30 @@
-import { defineConfig, type Options } from "tsup";
+import { defineConfig } from "tsup";
 
-const shared: Options = {
+const entry = {
+  index: "src/index.ts",
+  sqlite: "src/stores/sqlite.ts",
+  postgres: "src/stores/postgres.ts",
+  testing: "src/testing/index.ts",
+};
+
+// One build of every entry point in both formats. With splitting (tsup 8 supports it for
+// CommonJS too) a module that several entry points use goes into one shared chunk per format, so
+// `agent-incidents`, `./sqlite`, `./postgres` and `./testing` share one copy of the error classes,
+// `createIncidents` and `memoryStore`, and `instanceof` holds across them.
+export default defineConfig({
+  entry,
+  format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,
   target: "node20",
   splitting: true,
   treeshake: true,
   external: ["vitest", "better-sqlite3", "pg"],
-};
-
-export default defineConfig([
-  {
-    ...shared,
-    entry: { index: "src/index.ts", sqlite: "src/stores/sqlite.ts", postgres: "src/stores/postgres.ts" },
-    format: ["esm", "cjs"],
+  esbuildOptions(options, { format }) {
+    // vitest is ESM-only (`require("vitest")` throws), so the CommonJS build of ./testing comes
+    // from src/testing/commonjs.ts: the clock and fixtures, and a describeStoreConformance that
+    // says to import it from an ES module. Its types are the same, so both .d.ts and .d.cts come
+    // from src/testing/index.ts.
+    if (format === "cjs") options.entryPoints = { ...entry, testing: "src/testing/commonjs.ts" };
   },
-  // vitest is ESM-only: the conformance suite ships in the ESM build of ./testing, and the
-  // CommonJS build keeps the clock and fixtures
-  { ...shared, entry: { testing: "src/testing/index.ts" }, format: ["esm"] },
-  { ...shared, entry: { testing: "src/testing/commonjs.ts" }, format: ["cjs"] },
-]);
+});

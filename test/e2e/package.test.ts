@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./spawn.js";
 
@@ -40,5 +42,27 @@ describe("the built package", () => {
        (async () => { ${script} })();`,
     ]);
     expect(JSON.parse(out)).toEqual(expected);
+  });
+
+  it("defines each class once per format, shared by every entry point", () => {
+    const dist = join(ROOT, "dist");
+    for (const extension of [".js", ".cjs"]) {
+      const files = readdirSync(dist).filter((f) => f.endsWith(extension));
+      const definitions = files.filter((f) => /\bIncidentError = class\b|\bclass IncidentError\b/.test(readFileSync(join(dist, f), "utf8")));
+      expect(definitions, `files defining IncidentError (${extension})`).toHaveLength(1);
+    }
+  });
+
+  it("recognizes the errors of another copy of the package (here: the CommonJS copy seen from ESM)", () => {
+    const out = node([
+      "--input-type=module",
+      "-e",
+      `import { createRequire } from "node:module";
+       import { NotFoundError, IncidentError, isIncidentError, ValidationError } from "agent-incidents";
+       const other = createRequire(import.meta.url)("agent-incidents");
+       const error = new other.NotFoundError("inc_x");
+       console.log(JSON.stringify([other.NotFoundError === NotFoundError, error instanceof NotFoundError, error instanceof IncidentError, isIncidentError(error), error instanceof ValidationError]));`,
+    ]);
+    expect(JSON.parse(out)).toEqual([false, true, true, true, false]);
   });
 });

@@ -1,0 +1,29 @@
+// Plain CommonJS: require() of every entry point, and one copy of each class across them.
+const assert = require("node:assert/strict");
+const root = require("agent-incidents");
+const { sqliteStore } = require("agent-incidents/sqlite");
+const { postgresStore } = require("agent-incidents/postgres");
+const testing = require("agent-incidents/testing");
+const { version } = require("agent-incidents/package.json");
+
+async function main() {
+  assert.match(version, /^\d+\.\d+\.\d+/);
+  assert.equal(typeof postgresStore, "function");
+  for (const store of [root.memoryStore(), sqliteStore({ filename: ":memory:" })]) {
+    const incidents = root.createIncidents({ store, clock: testing.fakeClock("2026-01-01T00:00:00Z") });
+    const signals = testing.createFixtures({ workspaceId: "ws" });
+    const first = await incidents.report(signals.agentError());
+    const again = await incidents.report(signals.agentError());
+    assert.deepEqual([first.outcome, again.outcome], ["created", "recurred"]);
+    await assert.rejects(store.mutate("ws", "inc_missing", () => null), (e) => e instanceof root.NotFoundError && root.isIncidentError(e));
+    await assert.rejects(incidents.report({}), root.ValidationError);
+    await incidents.close();
+  }
+  assert.throws(() => testing.describeStoreConformance("x", () => root.memoryStore()), /ES module/);
+  console.log("cjs-require: ok");
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+// An ES module application in TypeScript (module nodenext) that uses every entry point.
+import assert from "node:assert/strict";
+import { createIncidents, IncidentError, isIncidentError, memoryStore, NotFoundError, ValidationError, type IncidentStore } from "agent-incidents";
+import { postgresStore } from "agent-incidents/postgres";
+import { sqliteStore } from "agent-incidents/sqlite";
+import { createFixtures, describeStoreConformance, fakeClock, type FakeClock } from "agent-incidents/testing";
+
+async function exercise(store: IncidentStore): Promise<void> {
+  const clock: FakeClock = fakeClock("2026-01-01T00:00:00Z");
+  const incidents = createIncidents({ store, clock });
+  const signals = createFixtures({ workspaceId: "ws" });
+  const { incident, outcome } = await incidents.report(signals.executionFailed());
+  assert.equal(outcome, "created");
+  assert.equal(incident.createdAt, "2026-01-01T00:00:00.000Z");
+  const ops = incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws" });
+  assert.equal((await ops.acknowledge(incident.id)).status, "acknowledged");
+  // Errors raised by the store's entry point are instances of the root entry point's classes.
+  await assert.rejects(store.mutate("ws", "inc_missing", () => null), (e) => e instanceof NotFoundError && e instanceof IncidentError && isIncidentError(e));
+  await assert.rejects(ops.get("inc_missing"), NotFoundError);
+  await assert.rejects(incidents.report({} as never), ValidationError);
+  await incidents.close();
+}
+
+await exercise(memoryStore());
+await exercise(sqliteStore({ filename: ":memory:" }));
+assert.equal(typeof postgresStore, "function");
+assert.equal(typeof describeStoreConformance, "function");
+console.log("esm-ts: ok");
