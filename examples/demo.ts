@@ -34,16 +34,18 @@ if (known > 0) {
   for (const i of items) clock.startAfter(i.updatedAt > i.lastSeenAt ? i.updatedAt : i.lastSeenAt);
 }
 
-// where a host would page someone (agent-incidents/notifiers does this for real)
+// where a host would page someone: a handler of the events a critical incident starts with
 let pages = 0;
-incidents.on("incident.created", (e) => void (e.data.incident.severity === "critical" && pages++));
+const page = (e: { data: { incident: { severity: string } } }) => void (e.data.incident.severity === "critical" && pages++);
+incidents.on("incident.created", page);
+incidents.on("incident.reopened", page);
 
 heading("1. The runtime reports through its hooks");
 await runScenario(incidents, runtime, clock, (agent, runId, what, result) => {
   const outcome = result ? `${result.outcome.padEnd(9)} #${result.incident.number} ${result.incident.severity}` : "no incident";
   console.log(`  ${agent.padEnd(12)} ${dim(runId.slice(-6))}  ${what.padEnd(44)} → ${outcome}`);
 });
-console.log(dim(`  ${pages} new critical incident(s) would have paged on-call`));
+console.log(dim(`  ${pages} critical incident(s) created or reopened would have paged on-call`));
 
 const ana = incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws_acme" });
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type * as Vitest from "vitest";
 import { ConflictError, InvalidTransitionError, NotFoundError } from "../core/errors.js";
 import type { Incident } from "../core/incident.js";
 import { SEVERITIES, STATUSES } from "../core/schemas.js";
@@ -19,6 +19,10 @@ export interface ConformanceOptions {
 
 const HOUR = 60 * 60 * 1000;
 
+// vitest is an optional peer: loaded here, once, so that importing agent-incidents/testing for
+// fakeClock or createFixtures works without it, and the suite says what is missing
+const vitest: typeof Vitest | null = await import("vitest").catch(() => null);
+
 /**
  * The store conformance suite, for vitest. Call it at the top level of a test file with a factory
  * that returns a fresh, empty store for each test. Every test goes through `createIncidents`, as
@@ -38,6 +42,8 @@ export function describeStoreConformance(
   options: ConformanceOptions = {},
 ): void {
   const timeout = options.timeoutMs ?? 20_000;
+  if (!vitest) throw new Error("describeStoreConformance runs in vitest: install vitest (npm install -D vitest) and call it from a test file");
+  const { afterEach, beforeEach, describe, expect, it } = vitest;
 
   describe(`IncidentStore conformance: ${name}`, { timeout }, () => {
     let store: IncidentStore;

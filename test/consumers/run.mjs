@@ -11,6 +11,8 @@
 //   store-author  a third-party store's vitest project, "moduleResolution": "bundler": tsc
 //                 --noEmit, then describeStoreConformance against memoryStore, sqliteStore
 //                 and a store made with defineStore
+//   docs          every ```ts block of README.md and docs/ (see docs.mjs): tsc --noEmit, then
+//                 vitest runs the blocks marked ```ts test
 //
 // Every tsconfig has "skipLibCheck": false, so the shipped .d.ts files are checked too. The
 // projects sit in a dot-folder so that this repo's own tsc and vitest runs skip them.
@@ -22,6 +24,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeDocsProject } from "./docs.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PROJECTS = fileURLToPath(new URL("./.projects/", import.meta.url));
@@ -59,7 +62,7 @@ const pinned = (name) => {
   return version;
 };
 const dependencies = { [pkg.name]: `file:./${filename}` };
-for (const name of ["pg", "vitest", "typescript", "@types/node"]) dependencies[name] = pinned(name);
+for (const name of ["pg", "@types/pg", "vitest", "typescript", "@types/node"]) dependencies[name] = pinned(name);
 writeFileSync(join(work, "package.json"), `${JSON.stringify({ name: "consumers", private: true, dependencies }, null, 2)}\n`);
 // This repo's lockfile seeds the install: npm keeps the locked versions, whose tarballs `npm ci`
 // has put in the cache, so the install needs no registry metadata and works offline after it.
@@ -77,6 +80,8 @@ const installTime = seconds(phase);
 
 // 3. The projects, each in a folder of its own under the install.
 cpSync(PROJECTS, work, { recursive: true });
+const docs = writeDocsProject(ROOT, join(work, "docs"));
+console.log(`docs: ${docs.blocks} TypeScript blocks, ${docs.tests} of them tests`);
 const node = process.execPath;
 const tsc = [node, join(work, "node_modules", "typescript", "bin", "tsc"), "-p", "."];
 const vitest = [node, join(work, "node_modules", "vitest", "vitest.mjs"), "run"];
@@ -85,6 +90,7 @@ const projects = [
   { name: "cjs-ts", steps: [tsc, [node, "out/main.js"]] },
   { name: "cjs-require", steps: [[node, "main.js"]] },
   { name: "store-author", steps: [tsc, vitest] },
+  { name: "docs", steps: [tsc, vitest] },
 ];
 
 phase = performance.now();

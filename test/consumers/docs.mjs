@@ -1,0 +1,67 @@
+// Turns every TypeScript block of README.md and docs/**/*.md into a file of a consumer project,
+// so CI typechecks the docs against the packed package (and runs the blocks marked ```ts test).
+//
+// A block may assume names its prose leaves out: an HTML comment right before the fence,
+// `<!-- prelude ... -->`, holds imports and `declare`s that are prepended to it (and stay
+// hidden when the Markdown is rendered).
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+
+const BLOCK = /(?:<!--\s*prelude\n([\s\S]*?)-->\s*\n)?```ts( test)?\n([\s\S]*?)```/g;
+
+function markdownFiles(root) {
+  const docs = join(root, "docs");
+  const found = [join(root, "README.md")];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (name === "api" || name === "node_modules") continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith(".md")) found.push(path);
+    }
+  };
+  walk(docs);
+  return found;
+}
+
+/** Writes the project into `dir`; returns how many blocks it holds, and how many are tests. */
+export function writeDocsProject(root, dir) {
+  mkdirSync(dir, { recursive: true });
+  let blocks = 0;
+  let tests = 0;
+  for (const file of markdownFiles(root)) {
+    const text = readFileSync(file, "utf8");
+    const stem = relative(root, file).replace(/[\\/]/g, "_").replace(/\.md$/, "");
+    let n = 0;
+    for (const [, prelude = "", test, code] of text.matchAll(BLOCK)) {
+      n += 1;
+      blocks += 1;
+      if (test) tests += 1;
+      const line = text.slice(0, text.indexOf(code)).split("\n").length;
+      const source = `// ${basename(file)}, block ${n} (line ${line})\n${prelude}${code}\nexport {};\n`;
+      writeFileSync(join(dir, `${stem}-${n}${test ? ".test" : ""}.ts`), source);
+    }
+  }
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name: "docs", private: true, type: "module" }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    `${JSON.stringify(
+      {
+        compilerOptions: {
+          target: "ES2022",
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ["node"],
+        },
+        include: ["*.ts"],
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  return { blocks, tests };
+}
