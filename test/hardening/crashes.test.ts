@@ -101,6 +101,23 @@ if (PG_URL) {
       await b.close();
     });
 
+    it("a row locked by another session fails an operator change after lockTimeoutMs with a retryable StorageError, not a hang", async () => {
+      const name = schema();
+      const incidents = createIncidents({ store: postgresStore({ connectionString: url, schema: name, lockTimeoutMs: 100 }) });
+      const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      await other.query("BEGIN");
+      await other.query(`SELECT id FROM "${name}".incidents WHERE id = $1 FOR UPDATE`, [incident.id]);
+      const error = await incidents.as(operator).acknowledge(incident.id).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "STORAGE", retryable: true });
+      expect((error as Error).cause).toMatchObject({ code: "55P03" });
+      await other.query("ROLLBACK");
+      expect((await incidents.as(operator).acknowledge(incident.id)).status).toBe("acknowledged");
+      await other.end();
+      await incidents.close();
+    });
+
     it("terminating the store's backends mid-burst: the child exits normally, nothing is lost or duplicated, and later reports succeed", async () => {
       const name = schema();
       const applicationName = `ai_kill_${process.pid}`;
