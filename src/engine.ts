@@ -43,7 +43,8 @@ export interface Engine {
   /** Runs an async operation: rejects once closed, tracks it for `close()`, wraps foreign errors. */
   run<T>(operation: () => Promise<T>): Promise<T>;
   ingest(signal: Signal, actor: ActivityActor): Promise<ReportResult>;
-  emit(type: IncidentEventType, incident: Incident, previous?: Incident): void;
+  /** Emits a committed change; `eventId` was made before the commit, so emitting cannot fail. */
+  emit(type: IncidentEventType, eventId: string, incident: Incident, previous?: Incident): void;
   isClosed(): boolean;
   close(): Promise<void>;
 }
@@ -60,6 +61,8 @@ export interface EngineConfig {
   repeat: RepeatPolicy;
   reopenWithinMs: number;
   fingerprint: ((signal: Signal) => string) | undefined;
+  /** True when the host replaced the severity rules: they then see a frozen copy of the signal. */
+  customRules: boolean;
   redact: RedactOptions | false;
   snapshotEvents: number;
 }
@@ -84,17 +87,17 @@ export function createEngine(config: EngineConfig): Engine {
   storeUsers.set(store, (storeUsers.get(store) ?? 0) + 1);
 
   const now = (): string => {
-    let date: unknown;
+    let time: number;
     try {
-      date = config.clock.now();
+      // the Date's own time, read past any subclass: a toISOString of its own could write non-UTC times
+      time = Date.prototype.getTime.call(config.clock.now());
     } catch (error) {
-      throw new CallbackError("clock", `clock.now() threw: ${describeError(error)}`, { cause: error });
+      throw new CallbackError("clock", `clock.now() must return a Date: ${describeError(error)}`, { cause: error });
     }
-    const time = date instanceof Date ? date.getTime() : Number.NaN;
     if (!(time >= MIN_TIME && time <= MAX_TIME)) {
       throw new CallbackError("clock", "clock.now() must return a valid Date between 1970 and 9999");
     }
-    return (date as Date).toISOString();
+    return new Date(time).toISOString();
   };
 
   const newId = (prefix: string): string => {
@@ -125,10 +128,10 @@ export function createEngine(config: EngineConfig): Engine {
     return promise;
   };
 
-  const emit = (type: IncidentEventType, incident: Incident, previous?: Incident): void => {
+  const emit = (type: IncidentEventType, eventId: string, incident: Incident, previous?: Incident): void => {
     if (!events.has(type)) return;
     events.emit({
-      id: newId("evt"),
+      id: eventId,
       type,
       timestamp: incident.updatedAt > incident.lastSeenAt ? incident.updatedAt : incident.lastSeenAt,
       data: previous ? { incident, previous } : { incident },
@@ -164,7 +167,7 @@ export function createEngine(config: EngineConfig): Engine {
     if (!config.fingerprint) return fingerprintOf(signal);
     let custom: unknown;
     try {
-      custom = config.fingerprint(signal);
+      custom = config.fingerprint(frozen(signal));
     } catch (error) {
       throw new CallbackError("dedup.fingerprint", `dedup.fingerprint(signal) threw: ${describeError(error)}`, { cause: error });
     }
@@ -179,8 +182,10 @@ export function createEngine(config: EngineConfig): Engine {
     const at = now();
     const merge = mergesByFingerprint(signal);
     const idempotent = signal.kind !== "manual";
+    const eventId = newId("evt");
     const plan = {
-      signal,
+      // host rules see a frozen copy: one that changes the signal cannot change what is stored
+      signal: config.customRules ? (frozen(signal) as Signal) : signal,
       fingerprint: fingerprintFor(signal),
       now: at,
       incidentId: newId("inc"),
@@ -204,7 +209,7 @@ export function createEngine(config: EngineConfig): Engine {
       decide: (existing, recent) => decideIngest(plan, existing, recent),
     });
     if (result.outcome !== "duplicate") {
-      emit(result.outcome === "created" ? "incident.created" : result.outcome === "reopened" ? "incident.reopened" : "incident.recurred", result.incident);
+      emit(result.outcome === "created" ? "incident.created" : result.outcome === "reopened" ? "incident.reopened" : "incident.recurred", eventId, result.incident);
     }
     return result;
   };
@@ -218,11 +223,14 @@ export function createEngine(config: EngineConfig): Engine {
     now,
     newId,
     allowed(actor, permission) {
+      let answer: unknown;
       try {
-        return config.authorize(actor, permission) === true;
+        answer = config.authorize(actor, permission);
       } catch (error) {
         throw new CallbackError("authorize", `authorize(actor, "${permission}") threw: ${describeError(error)}`, { cause: error });
       }
+      if (typeof answer !== "boolean") throw new CallbackError("authorize", `authorize(actor, "${permission}") must return true or false, synchronously`);
+      return answer;
     },
     text: (value) => cleanValue(value, config.redact) as string,
     run,
@@ -244,6 +252,18 @@ export function createEngine(config: EngineConfig): Engine {
       }
     },
   };
+}
+
+/** A deep-frozen copy, for host callbacks that must not change what they are shown. */
+function frozen<T>(value: T): T {
+  const copy = structuredClone(value);
+  const freeze = (v: unknown): void => {
+    if (typeof v !== "object" || v === null || Object.isFrozen(v)) return;
+    Object.freeze(v);
+    for (const item of Object.values(v)) freeze(item);
+  };
+  freeze(copy);
+  return copy;
 }
 
 /** Caps the payloads a cleaned value carries: each record at most 64 KiB of JSON. */

@@ -105,11 +105,16 @@ export class IncidentEvents {
 
   #report(error: unknown, event: IncidentEvent): void {
     try {
-      this.#onError(error, event);
+      const result: unknown = this.#onError(error, event);
+      if ((typeof result === "object" || typeof result === "function") && result !== null) Promise.resolve(result).catch(ignore);
     } catch {
       // onError itself failed: nothing is left to tell, and the report must not fail for it
     }
   }
+}
+
+function ignore(): void {
+  // an onError that rejects: nothing is left to tell
 }
 
 function check(type: unknown, handler: unknown): void {

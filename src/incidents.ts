@@ -128,6 +128,7 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
     repeat: options.dedup?.repeat ?? DEFAULT_REPEAT,
     reopenWithinMs: options.dedup?.reopenWithinMs ?? 24 * 60 * 60 * 1000,
     fingerprint: options.dedup?.fingerprint,
+    customRules: options.severityRules !== undefined,
     redact: options.redact ?? {},
     snapshotEvents: options.snapshotEvents ?? DEFAULT_SNAPSHOT_EVENTS,
   });

@@ -8,7 +8,9 @@ import {
   ActorSchema,
   EnvironmentSchema,
   IdSchema,
+  nonEmptyText,
   parseArgument,
+  TagSchema,
   parseOrThrow,
   ResolutionSchema,
   SeveritySchema,
@@ -34,14 +36,14 @@ const VersionGuardSchema = z.object({ expectedVersion: z.number().int().positive
 
 export const EscalateSchema = z
   .object({
-    title: z.string().trim().min(1, "must not be empty").max(300),
+    title: nonEmptyText(300),
     summary: z.string().max(8192).optional(),
     severity: SeveritySchema,
     agentId: IdSchema.optional(),
     runId: IdSchema.optional(),
     eventId: IdSchema.optional(),
     environment: EnvironmentSchema.default("production"),
-    tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+    tags: z.array(TagSchema).max(50).optional(),
   })
   .strict();
 export type EscalateInput = z.input<typeof EscalateSchema>;
@@ -49,11 +51,23 @@ export type EscalateInput = z.input<typeof EscalateSchema>;
 const ResolveSchema = ResolutionSchema.extend({ expectedVersion: z.number().int().positive().optional() }).strict();
 export type ResolveInput = ResolutionInput & VersionGuard;
 
-const StatsSchema = z.object({ since: z.union([TimestampSchema, z.date()]).optional() }).strict().optional();
+const StatsSchema = z
+  .object({
+    since: z
+      .union([TimestampSchema, z.date()])
+      // stored times are compared as strings: a year past 9999 ("+010000-...") would sort first
+      .refine((since) => {
+        const time = new Date(since).getTime();
+        return time >= 0 && time <= Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+      }, "must be a time between 1970 and 9999")
+      .optional(),
+  })
+  .strict()
+  .optional();
 const CountsSchema = z.object({ agentId: IdSchema.optional() }).strict().optional();
 const ContextOptionsSchema = z.object({ runId: IdSchema.optional() }).strict().optional();
-const NoteSchema = z.string().trim().min(1, "must not be empty").max(8192);
-const ReasonSchema = z.string().trim().min(1, "must not be empty").max(2000);
+const NoteSchema = nonEmptyText(8192);
+const ReasonSchema = nonEmptyText(2000);
 
 /** What a `RunSource` must return; checked before anyone sees it. */
 const RunTimelineSchema = z.object({
@@ -125,6 +139,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
     guarded(permission, async () => {
       const id = parseArgument(IdSchema, idInput, "id");
       const { op, expectedVersion } = build();
+      const eventId = engine.newId("evt");
       let previous: Incident | null = null;
       const incident = await engine.store.mutate(ws, id, (current) => {
         const result = applyOperation(current, op, { actor: who, now: engine.now(), activityId: engine.newId("act"), expectedVersion });
@@ -133,7 +148,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       });
       if (previous) {
         const type = op.type === "resolve" ? "incident.resolved" : op.type === "reopen" ? "incident.reopened" : "incident.updated";
-        engine.emit(type, incident, previous);
+        engine.emit(type, eventId, incident, previous);
       }
       return incident;
     });

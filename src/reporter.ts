@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ActivityActor } from "./core/incident.js";
 import { toPlain } from "./core/plain.js";
-import { EnvironmentSchema, IdSchema, parseOrThrow, SpanIdSchema, TraceIdSchema } from "./core/schemas.js";
+import { EnvironmentSchema, IdSchema, parseOrThrow, SpanIdSchema, TagSchema, TraceIdSchema } from "./core/schemas.js";
 import {
   AgentErrorInfoSchema,
   AnomalySignalSchema,
@@ -41,7 +41,7 @@ export const RunEndedSchema = z
     eventId: IdSchema.optional(),
     traceId: TraceIdSchema.optional(),
     spanId: SpanIdSchema.optional(),
-    tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+    tags: z.array(TagSchema).max(50).optional(),
     context: SignalContextSchema.optional(),
   })
   .refine((run) => run.status !== "errored" || run.error !== undefined, {

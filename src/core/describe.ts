@@ -1,4 +1,5 @@
-import { truncateString } from "./redact.js";
+import { MAX_STRING, truncateString } from "./redact.js";
+import { cleanText } from "./text.js";
 import type { Signal } from "./signals.js";
 
 const TITLE_MAX = 200;
@@ -23,8 +24,12 @@ export function titleOf(signal: Signal): string {
   }
 }
 
-/** A few sentences for the incident's detail view. */
+/** A few sentences for the incident's detail view, at most 8 KiB. */
 export function summaryOf(signal: Signal): string {
+  return cleanText(truncateString(summaryText(signal), MAX_STRING));
+}
+
+function summaryText(signal: Signal): string {
   const where = `agent ${signal.agentId ?? "(none)"} in ${signal.environment}${signal.runId ? `, run ${signal.runId}` : ""}`;
   switch (signal.kind) {
     case "policy_blocked":
@@ -47,5 +52,8 @@ export function summaryOf(signal: Signal): string {
 
 function line(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > TITLE_MAX ? `${flat.slice(0, TITLE_MAX - 1)}…` : truncateString(flat);
+  if (flat.length <= TITLE_MAX) return cleanText(flat);
+  // never split a surrogate pair: half an emoji is an unpaired surrogate
+  const end = /[\uD800-\uDBFF]/.test(flat.charAt(TITLE_MAX - 2)) ? TITLE_MAX - 2 : TITLE_MAX - 1;
+  return cleanText(`${flat.slice(0, end)}…`);
 }

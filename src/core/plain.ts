@@ -26,6 +26,17 @@ export const INPUT_LIMITS: PlainLimits = {
 
 /** Strings up to this long are copied whole whatever the budget: ids, timestamps and names. */
 const SHORT = 256;
+/** Longest object key kept, in characters. */
+const MAX_KEY = 256;
+
+/** The first `n` items of an iterator, without reading the rest. */
+function* take<T>(items: Iterator<T>, n: number): Generator<T> {
+  for (let i = 0; i < n; i++) {
+    const next = items.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
 
 /** Arrays under these keys keep their last items when cut (a run's latest events matter most). */
 const TAIL_KEYS = new Set(["events"]);
@@ -71,6 +82,10 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     try {
       seen.add(object);
       if (Array.isArray(object)) return copyArray(object, path);
+      if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) return `[binary: ${object.byteLength} bytes]`;
+      if (object instanceof String || object instanceof Number || object instanceof Boolean) return walk(object.valueOf(), path);
+      if (object instanceof Map) return copyEntries(object, path);
+      if (object instanceof Set) return copyArray([...take(object.values(), limits.maxEntries)], path);
       const toJSON = (object as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === "function") {
         const json: unknown = toJSON.call(object);
@@ -138,9 +153,20 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     let left = all.length - keys.length;
     keys.forEach((key, i) => {
       if (copies[i] === OMIT) left += 1;
-      else setKey(out, key, copies[i]);
+      else setKey(out, key.length > MAX_KEY ? truncateString(key, MAX_KEY) : key, copies[i]);
     });
     if (left > 0) setKey(out, "…truncated", `${left} more keys left out`);
+    return out;
+  };
+
+  const copyEntries = (map: Map<unknown, unknown>, path: Array<string | number>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of take(map.entries(), limits.maxEntries)) {
+      const name = truncateString(String(key), MAX_KEY);
+      const copy = walk(value, [...path, name]);
+      if (copy !== OMIT) setKey(out, name, copy);
+    }
+    if (map.size > limits.maxEntries) setKey(out, "…truncated", `${map.size - limits.maxEntries} more keys left out`);
     return out;
   };
 

@@ -6,6 +6,7 @@ export const REDACTED = "[REDACTED]";
 /** Longest string kept, in characters (8 KiB). */
 export const MAX_STRING = 8 * 1024;
 const MAX_DEPTH = 12;
+const MAX_KEY = 256;
 
 /** Extra redaction on top of the defaults. */
 export interface RedactOptions {
@@ -20,6 +21,7 @@ const SENSITIVE_KEY_PARTS = [
   "password",
   "passwd",
   "passphrase",
+  "passcode",
   "secret",
   "apikey",
   "authorization",
@@ -27,36 +29,59 @@ const SENSITIVE_KEY_PARTS = [
   "credential",
   "privatekey",
   "accesskey",
+  "encryptionkey",
+  "signingkey",
+  "hmackey",
+  "sessionkey",
+  "masterkey",
   "sessionid",
   "cardnumber",
 ];
 /** Short names that hold a secret only as a whole word of the key (`auth`, `jwtValue`, not `author`). */
-const SENSITIVE_WORDS = new Set(["auth", "pwd", "pass", "jwt", "token", "bearer", "otp", "pin", "cvv", "cvc", "ssn", "iban"]);
+const SENSITIVE_WORDS = new Set(["auth", "pw", "pwd", "pass", "jwt", "token", "bearer", "otp", "totp", "pin", "cvv", "cvc", "ssn", "iban", "session", "sid"]);
+
+// Every pattern starts at a boundary no token character precedes, so a long run of almost-matching
+// text is scanned once, not once per position: redaction stays linear in the text's length.
+const B = String.raw`(?<![A-Za-z0-9_\-])`;
 
 /** Bearer / Basic credentials in free text. */
-const AUTH_SCHEME = /\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
-/** `scheme://user:password@host`: the password goes. */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]+):([^\s@/?#]+)@/gi;
+const AUTH_SCHEME = new RegExp(String.raw`${B}(bearer|basic)\s+[A-Za-z0-9\-._~+/]{4,}=*`, "gi");
+/** `Authorization: <scheme> <credentials>` and API-key headers, whatever the scheme. */
+const AUTH_HEADER = new RegExp(
+  String.raw`${B}((?:proxy-)?authorization|x-api-key|api-key)(\\?["']?\s*[:=]\s*\\?["']?)(?:([A-Za-z]+)\s+)?(?!\[REDACTED\])[^\s"',;\\]+`,
+  "gi",
+);
+/** `Cookie:` and `Set-Cookie:` headers: every cookie on the line. */
+const COOKIE_HEADER = new RegExp(String.raw`${B}(set-cookie|cookie)(["']?\s*[:=]\s*)[^\n\r"]+`, "gi");
+/** `scheme://user:password@host` (the user may be empty, the password may hold `@`, `/` or `#`). */
+const URL_CREDENTIALS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,30}:\/\/[^\s:@/?#]*):(\S+)@(?=[^\s@/?#:]+)/gi;
 /** Credentials with a recognizable shape, wherever they appear. */
 const KNOWN_SECRETS = new RegExp(
   [
-    String.raw`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}\b`, // AWS access key ids
-    String.raw`\b[spr]k_(?:live|test)_[A-Za-z0-9]{10,}`, // Stripe
-    String.raw`\bgh[pousr]_[A-Za-z0-9]{30,}`, // GitHub
-    String.raw`\bxox[abposr]-[A-Za-z0-9-]{10,}`, // Slack
-    String.raw`\bsk-[A-Za-z0-9_-]{20,}`, // OpenAI, Anthropic
-    String.raw`\bwhsec_[A-Za-z0-9+/=]{16,}`, // webhook signing secrets
-    String.raw`\bAIza[0-9A-Za-z_-]{35}`, // Google API keys
-    String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`, // JWTs
-    String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`,
+    String.raw`${B}(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}(?![A-Za-z0-9])`, // AWS access key ids
+    String.raw`${B}[spr]k_(?:live|test)_[A-Za-z0-9]{10,}`, // Stripe
+    String.raw`${B}gh[pousr]_[A-Za-z0-9]{30,}`, // GitHub tokens
+    String.raw`${B}github_pat_[A-Za-z0-9_]{20,}`, // GitHub fine-grained tokens
+    String.raw`${B}xox[abposr]-[A-Za-z0-9-]{10,}`, // Slack tokens
+    String.raw`https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+`, // Slack webhook URLs
+    String.raw`${B}sk-[A-Za-z0-9_-]{20,}`, // OpenAI, Anthropic
+    String.raw`${B}whsec_[A-Za-z0-9+/=]{16,}`, // webhook signing secrets
+    String.raw`${B}AIza[0-9A-Za-z_-]{35}`, // Google API keys
+    String.raw`${B}eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`, // JWTs
+    String.raw`-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|$)`,
   ].join("|"),
   "g",
 );
-/** `password=…`, `"apiKey": "…"`, `secret: …` inside free text; the key decides, as for objects. */
-const KEY_VALUE = /(?<![A-Za-z0-9_.\-\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A])([A-Za-z0-9_.\-\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A]{2,64})(["']?\s*[:=]\s*)("(?:[^"\\\n]|\\.){0,512}"|'[^'\n]{0,512}'|[^\s"',;&}\])]{1,512})/g;
-/** 13 to 19 digits, optionally separated by single spaces, dashes or dots, with a card's prefix. */
-const CARD_CANDIDATE = /(?<![0-9])[2-6](?:[ .-]?\d){12,18}(?![0-9])/g;
-const CARD_PREFIX = /^(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|6)/;
+const KEY_CHARS = String.raw`A-Za-z0-9_.\-\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A`;
+/** A pair's value: quoted (also as escaped JSON, also left open), a list, an object, or a bare word. */
+const VALUE = String.raw`(?<value>\\"(?:[^"\\]|\\(?!"))*\\"|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|"[^"\n]*$|\[[^\]\n]*\]|\{[^}\n]*\}|[^\s"',;&}\])\\]+)`;
+/** `password=…`, `apiKey: …`, `:token => …`, `\"secret\":\"…\"` inside free text; the key decides, as for objects. */
+const KEY_VALUE = new RegExp(String.raw`(?<![${KEY_CHARS}])(?<key>[${KEY_CHARS}]{2,64})\\?["']?\s*(?:=>|[:=\uFF1A\uFF1D])\s*${VALUE}`, "gm");
+/** `"api key": "…"`: a quoted key that may hold spaces. */
+const QUOTED_KEY_VALUE = new RegExp(String.raw`(["'])(?<key>[^"'\n]{1,64})\1\s*:\s*${VALUE}`, "gm");
+/** 13 to 19 digits, optionally separated by single spaces, dashes, dots or no-break spaces, with a card's prefix. */
+const CARD_CANDIDATE = /(?<![0-9])[2-6](?:[ .\u00a0-]?\d){12,18}(?![0-9])/g;
+const CARD_PREFIX = /^(?:4|5|2[2-7]|3|6)/;
 
 function words(key: string): string[] {
   return key
@@ -77,7 +102,11 @@ export function isSensitiveKey(key: string, extra: RedactOptions["keys"] = []): 
   const normalized = parts.join("");
   if (normalized.endsWith("token") || parts.some((w) => SENSITIVE_WORDS.has(w))) return true;
   if (SENSITIVE_KEY_PARTS.some((part) => normalized.includes(part))) return true;
-  return extra.some((k) => (typeof k === "string" ? normalized.includes(words(k).join("")) : k.test(key)));
+  return extra.some((k) => {
+    if (typeof k === "string") return normalized.includes(words(k).join(""));
+    k.lastIndex = 0; // a /g pattern remembers where it stopped: every key starts afresh
+    return k.test(key);
+  });
 }
 
 /** Luhn checksum, as card numbers carry. */
@@ -97,18 +126,20 @@ export function passesLuhn(digits: string): boolean {
 }
 
 function isCardNumber(candidate: string): boolean {
-  const digits = candidate.replace(/[ .-]/g, "");
+  const digits = candidate.replace(/[ .\u00a0-]/g, "");
   return digits.length >= 13 && digits.length <= 19 && CARD_PREFIX.test(digits) && passesLuhn(digits);
 }
 
 /** Redacts secrets inside free text and caps its length (default 8 KiB), marking the truncation. */
 export function redactString(value: string, options: RedactOptions = {}, maxLength = MAX_STRING): string {
-  // cut first (with slack for what redaction removes), so a huge string costs what a small one does
-  let out = cleanText(cut(value, maxLength + 1024));
+  // cut first (with room for what redaction removes), so a huge string costs what a small one does
+  let out = cleanText(cut(value, 2 * maxLength + 1024));
+  out = out.replace(AUTH_HEADER, (_m, name: string, separator: string, scheme: string | undefined) => `${name}${separator}${scheme ? `${scheme} ` : ""}${REDACTED}`);
   out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+  out = out.replace(COOKIE_HEADER, (_m, name: string, separator: string) => `${name}${separator}${REDACTED}`);
   out = out.replace(URL_CREDENTIALS, (_m, head: string) => `${head}:${REDACTED}@`);
   out = out.replace(KNOWN_SECRETS, REDACTED);
-  out = redactKeyValues(out, options);
+  out = redactKeyValues(redactKeyValues(out, options, KEY_VALUE), options, QUOTED_KEY_VALUE);
   out = out.replace(CARD_CANDIDATE, (m) => (isCardNumber(m) ? REDACTED : m));
   for (const pattern of options.patterns ?? []) out = out.replace(pattern, REDACTED);
   return cut(out, maxLength);
@@ -119,19 +150,23 @@ export function redactString(value: string, options: RedactOptions = {}, maxLeng
  * with an ordinary key gives its value back to the scan, so `failed: password=x` still finds the
  * password.
  */
-function redactKeyValues(text: string, options: RedactOptions): string {
-  const pairs = new RegExp(KEY_VALUE.source, "g");
+function redactKeyValues(text: string, options: RedactOptions, pattern: RegExp): string {
+  const pairs = new RegExp(pattern.source, pattern.flags);
   let out = "";
   let last = 0;
   for (let m = pairs.exec(text); m !== null; m = pairs.exec(text)) {
-    const [all, key, separator, raw] = m as unknown as [string, string, string, string];
-    if (!isSensitiveKey(key, options.keys) || raw === REDACTED || /^(?:bearer|basic)$/i.test(raw)) {
-      pairs.lastIndex = m.index + key.length + separator.length;
+    const { key = "", value = "" } = m.groups ?? {};
+    const prefix = m[0].slice(0, m[0].length - value.length);
+    // `Authorization: Token [REDACTED]` is already done: the word before the redaction is its scheme
+    const done = value.includes(REDACTED) || text.startsWith(` ${REDACTED}`, m.index + m[0].length);
+    if (!isSensitiveKey(key, options.keys) || done || /^(?:bearer|basic)$/i.test(value)) {
+      pairs.lastIndex = m.index + Math.max(1, prefix.length);
       continue;
     }
-    const quote = raw.startsWith('"') || raw.startsWith("'") ? raw[0]! : "";
-    out += `${text.slice(last, m.index)}${key}${separator}${quote}${REDACTED}${quote}`;
-    last = m.index + all.length;
+    const quote = value.startsWith('\\"') ? '\\"' : value.startsWith('"') || value.startsWith("'") ? value[0]! : "";
+    const closing = quote && value.endsWith(quote) && value.length > quote.length ? quote : "";
+    out += `${text.slice(last, m.index)}${prefix}${quote}${REDACTED}${closing}`;
+    last = m.index + m[0].length;
   }
   return last === 0 ? text : out + text.slice(last);
 }
@@ -177,7 +212,8 @@ function walk(value: unknown, options: RedactOptions | false, maxString: number,
     if (Array.isArray(value)) return value.map((item) => walk(item, options, maxString, depth + 1, seen) ?? null);
     const out: Record<string, unknown> = {};
     for (const [rawKey, item] of Object.entries(value)) {
-      const key = cleanText(rawKey);
+      // a key can be a secret too (`{ "sk_live_…": true }`): it gets the text rules, and a cap
+      const key = options === false ? cleanText(cut(rawKey, MAX_KEY)) : redactString(rawKey, options, MAX_KEY);
       if (options !== false && isSensitiveKey(key, options.keys)) setKey(out, key, REDACTED);
       else setKey(out, key, walk(item, options, maxString, depth + 1, seen));
     }

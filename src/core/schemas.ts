@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { describeError, ValidationError, type ValidationIssue } from "./errors.js";
 import { isPlainRecord } from "./plain.js";
-import { isSafeId } from "./text.js";
+import { cleanText, isSafeId } from "./text.js";
 
 /** Severities, most severe first. */
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
@@ -62,6 +62,22 @@ export const IdSchema = z
   .max(200, "must be at most 200 characters")
   .refine(isSafeId, "must not contain NUL or unpaired surrogate characters");
 
+/**
+ * Text that must say something: not empty once trimmed and cleaned (a note of only NUL
+ * characters would be stored empty).
+ */
+export function nonEmptyText(max: number, message = "must not be empty") {
+  return z
+    .string()
+    .trim()
+    .min(1, message)
+    .max(max, `must be at most ${max} characters`)
+    .refine((text) => cleanText(text).trim().length > 0, message);
+}
+
+/** A tag: 1 to 100 characters of text. */
+export const TagSchema = nonEmptyText(100);
+
 /** ISO-8601 UTC timestamp as stored on incidents, e.g. `2026-01-02T03:04:05.678Z`. */
 export const TimestampSchema = z.iso.datetime({ offset: false });
 
@@ -86,7 +102,7 @@ export type Actor = z.infer<typeof ActorSchema>;
 
 /** How an incident was resolved. */
 export const ResolutionSchema = z.object({
-  note: z.string().trim().min(1, "a resolution needs a non-empty note").max(8192),
+  note: nonEmptyText(8192, "a resolution needs a non-empty note"),
   rootCause: RootCauseSchema,
   actions: z.array(ResolutionActionSchema).max(20).default([]),
   systemic: z.boolean().default(false),

@@ -1,5 +1,6 @@
 import { CallbackError, describeError } from "./errors.js";
 import { maxSeverity, SEVERITIES, severityRank, type Severity } from "./schemas.js";
+import { cleanText, truncateString } from "./text.js";
 import type { Signal } from "./signals.js";
 
 /** What a rule may know beyond the signal: how often its fingerprint was seen lately. */
@@ -120,9 +121,9 @@ export function explainSeverity(signal: Signal, options: ExplainSeverityOptions 
   const repeat = options.repeat ?? DEFAULT_REPEAT;
   let base = FALLBACK;
   for (const [index, rule] of rules.entries()) {
-    const severity = matchRule(rule, index, signal, history);
-    if (severity !== null) {
-      base = { severity, rule: String(rule.name), explanation: String(rule.explanation) };
+    const matched = matchRule(rule, index, signal, history);
+    if (matched !== null) {
+      base = matched;
       break;
     }
   }
@@ -136,18 +137,24 @@ export function explainSeverity(signal: Signal, options: ExplainSeverityOptions 
   };
 }
 
-/** A host's rule, run so that its mistakes are named as its own: a `CallbackError`. */
-function matchRule(rule: SeverityRule, index: number, signal: Signal, history: SeverityHistory): Severity | null {
+/**
+ * A host's rule, run so that its mistakes are named as its own: a `CallbackError`. What it says
+ * about itself is stored on incidents, so it is cleaned and capped like any other text.
+ */
+function matchRule(rule: SeverityRule, index: number, signal: Signal, history: SeverityHistory): SeverityExplanation | null {
   const option = `severityRules[${index}]`;
-  let result: unknown;
   try {
-    result = rule.match(signal, history);
+    const result: unknown = rule.match(signal, history);
+    if (result === null || result === undefined) return null;
+    const name = cleanText(truncateString(String(rule.name), 200));
+    if (typeof result !== "string" || !(SEVERITIES as readonly string[]).includes(result)) {
+      throw new CallbackError(option, `rule ${name} returned ${typeof result === "string" ? JSON.stringify(result.slice(0, 50)) : typeof result}; expected critical, high, medium, low or null`);
+    }
+    return { severity: result as Severity, rule: name, explanation: cleanText(truncateString(String(rule.explanation), 1000)) };
   } catch (error) {
-    throw new CallbackError(option, `rule ${String(rule.name)} threw: ${describeError(error)}`, { cause: error });
+    if (error instanceof CallbackError) throw error;
+    throw new CallbackError(option, `the rule threw: ${describeError(error)}`, { cause: error });
   }
-  if (result === null || result === undefined) return null;
-  if (typeof result === "string" && (SEVERITIES as readonly string[]).includes(result)) return result as Severity;
-  throw new CallbackError(option, `rule ${String(rule.name)} returned ${typeof result === "string" ? JSON.stringify(result) : typeof result}; expected critical, high, medium, low or null`);
 }
 
 /** True when `next` is more severe than `current`. */

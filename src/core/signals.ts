@@ -4,7 +4,9 @@ import {
   IdSchema,
   ImpactSchema,
   JsonRecordSchema,
+  nonEmptyText,
   SeveritySchema,
+  TagSchema,
   SpanIdSchema,
   TimestampSchema,
   TraceIdSchema,
@@ -83,7 +85,7 @@ const scope = {
   eventId: IdSchema,
   traceId: TraceIdSchema.optional(),
   spanId: SpanIdSchema.optional(),
-  tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  tags: z.array(TagSchema).max(50).optional(),
   context: SignalContextSchema.optional(),
 };
 
@@ -130,7 +132,7 @@ export const ManualSignalSchema = z.object({
   agentId: IdSchema.optional(),
   runId: IdSchema.optional(),
   eventId: IdSchema.optional(),
-  title: z.string().trim().min(1, "must not be empty").max(300),
+  title: nonEmptyText(300),
   summary: z.string().max(8192).optional(),
   severity: SeveritySchema,
 });

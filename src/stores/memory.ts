@@ -1,4 +1,4 @@
-import { ClosedError, NotFoundError, StorageError } from "../core/errors.js";
+import { CallbackError, ClosedError, NotFoundError } from "../core/errors.js";
 import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { emptyCounts, matchesQuery, type ListQuery } from "../core/query.js";
@@ -143,7 +143,7 @@ export function memoryStore(): IncidentStore {
         decision.outcome === "created" ? numbered(decision.incident, found.lastNumber + 1) : decision.incident,
       );
       if (decision.outcome === "created" && ids.has(incident.id)) {
-        throw new StorageError("memory", `incident id ${incident.id} is already taken: ids() must return unique ids`);
+        throw new CallbackError("ids", `ids() returned an id that is already taken (${incident.id}): ids must be unique`);
       }
       const snapshot = decision.outcome === "recurred" ? null : structuredClone(request.snapshot());
       const activity = decision.activity ? structuredClone(decision.activity) : null;

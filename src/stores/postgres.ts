@@ -8,6 +8,7 @@ import { defineStore, type IncidentStore, type IngestRequest, type IngestResult 
 import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
 import {
   countDeltas,
+  duplicateIdError,
   foldCounts,
   incidentToRow,
   listClause,
@@ -374,8 +375,10 @@ function createPool(connectionString: string, options: PostgresStoreOptions, sta
     statement_timeout: statementTimeoutMs,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
   });
-  // an idle client losing its connection must not crash the host: the next query fails instead
+  // a client losing its connection must not crash the host, idle or not, also in the moment
+  // between connecting and being handed out: the next query fails instead
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool as unknown as PgPool;
 }
 
@@ -422,5 +425,5 @@ function isTransient(error: unknown): boolean {
 }
 
 function wrap(error: unknown, what: string): IncidentError {
-  return asIncidentError(error, NAME, what, isTransient);
+  return duplicateIdError(error) ?? asIncidentError(error, NAME, what, isTransient);
 }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { StorageError } from "../core/errors.js";
+import { CallbackError, StorageError } from "../core/errors.js";
 import {
   ActivitySchema,
   IncidentSchema,
@@ -178,4 +178,16 @@ function checked<S extends z.ZodType>(schema: S, value: unknown, adapter: string
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join(".") || "(row)"}: ${i.message}`).join("; ");
   throw new StorageError(adapter, `${what} is in an invalid state (${problems}); was it edited by hand?`);
+}
+
+/**
+ * A primary-key clash on an incident or activity id means the host's `ids()` repeated itself:
+ * that is the host's callback failing, not the database.
+ */
+export function duplicateIdError(error: unknown): CallbackError | null {
+  const { code, message, constraint } = (error ?? {}) as { code?: unknown; message?: unknown; constraint?: unknown };
+  const sqlite = code === "SQLITE_CONSTRAINT_PRIMARYKEY" && typeof message === "string" && /\b(incidents|activity)\.id\b/.test(message);
+  const postgres = code === "23505" && (constraint === "incidents_pkey" || constraint === "activity_pkey");
+  if (!sqlite && !postgres) return null;
+  return new CallbackError("ids", "ids() returned an id that is already taken: ids must be unique", { cause: error });
 }

@@ -8,6 +8,7 @@ import { defineStore, type IncidentStore, type IngestResult } from "./contract.j
 import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
 import {
   countDeltas,
+  duplicateIdError,
   foldCounts,
   incidentToRow,
   listClause,
@@ -307,5 +308,5 @@ function isBusy(error: unknown): boolean {
 }
 
 function wrap(error: unknown, what: string): IncidentError {
-  return asIncidentError(error, NAME, what, isBusy);
+  return duplicateIdError(error) ?? asIncidentError(error, NAME, what, isBusy);
 }

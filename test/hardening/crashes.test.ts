@@ -28,8 +28,22 @@ describe("event handlers can never affect a report or the process", () => {
     await incidents.close();
   });
 
+  it("an onError that rejects is contained too", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const incidents = createIncidents({ onError: async () => { throw new Error("error sink down"); } });
+    incidents.on("incident.created", () => { throw new Error("bug"); });
+    expect((await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" })).outcome).toBe("created");
+    await new Promise((r) => setTimeout(r, 20));
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled).toEqual([]);
+    await incidents.close();
+  });
+
   it("gives handlers a frozen copy: changing it changes neither the caller's result nor the next handler's view", async () => {
-    const incidents = createIncidents();
+    const failures: unknown[] = [];
+    const incidents = createIncidents({ onError: (error) => void failures.push(error) });
     const titles: string[] = [];
     incidents.on("incident.created", (e) => {
       (e.data.incident as { title: string }).title = "hijacked";
@@ -38,6 +52,7 @@ describe("event handlers can never affect a report or the process", () => {
     const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "spike" });
     expect(incident.title).toBe("Anomaly: spike");
     expect(titles).toEqual(["Anomaly: spike"]);
+    expect(String(failures[0])).toMatch(/read only property 'title'/);
     await incidents.close();
   });
 
@@ -128,22 +143,20 @@ if (PG_URL) {
       child.stderr.on("data", (d) => (stderr += d));
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
-      let kills = 0;
+      let terminated = 0;
       const progress = () => Number(/progress (\d+)\n(?![\s\S]*progress)/.exec(stdout)?.[1] ?? 0);
-      const killed = new Promise<void>((resolve) => {
-        child.stdout.on("data", async (d) => {
-          stdout += d;
-          // terminate this worker's sessions (and only its own: selected by application_name) twice
-          if ((kills === 0 && progress() >= 40) || (kills === 1 && progress() >= 120)) {
-            kills += 1;
-            const { rows } = await admin.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
-            expect(rows.length).toBeGreaterThan(0);
-            if (kills === 2) resolve();
-          }
-        });
-      });
-      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-      await killed;
+      child.stdout.on("data", (d) => (stdout += d));
+      // from the 40th report to the 200th, terminate this worker's sessions (only its own: selected
+      // by application_name) every 15 ms: connections die mid-transaction, mid-COMMIT and right
+      // after connecting
+      while (progress() < 40) await new Promise((r) => setTimeout(r, 5));
+      while (progress() < 200 && child.exitCode === null) {
+        const { rows } = await admin.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+        terminated += rows[0].n;
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      const code = await new Promise<number | null>((resolve) => (child.exitCode === null ? child.on("close", resolve) : resolve(child.exitCode)));
+      expect(terminated).toBeGreaterThan(5);
       expect(stderr).toBe("");
       expect(code).toBe(0);
       const result = JSON.parse(/result (.*)\n/.exec(stdout)![1]!) as { burst: string[]; after: string[]; retries: number };

@@ -87,11 +87,42 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     const report = incidents.reporter(scope);
     const first = await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" });
     const second = await report.anomaly({ runId: "r", eventId: "e2", pattern: "two" }).catch((e: unknown) => e);
-    expect(isIncidentError(second) && second.code).toBe("STORAGE");
+    expect(isIncidentError(second) && second).toMatchObject({ code: "CALLBACK", option: "ids" });
     const ops = incidents.as(operator);
     const items = (await ops.list()).items;
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ id: first.incident.id, title: "Anomaly: one" });
+    await incidents.close();
+  });
+
+  it("an ids() that fails on its last call of a report (the event id) still writes nothing", async () => {
+    let calls = 0;
+    const incidents = createIncidents({ store: make(), ids: () => { if (++calls === 3) throw new Error("id service down"); return `01ID${calls}`; } });
+    const created: string[] = [];
+    incidents.on("incident.created", (e) => void created.push(e.data.incident.id));
+    const report = incidents.reporter(scope);
+    await expect(report.anomaly({ runId: "r", eventId: "e", pattern: "p" })).rejects.toMatchObject({ code: "CALLBACK", option: "ids" });
+    expect((await incidents.as(operator).list()).items).toEqual([]);
+    expect((await report.anomaly({ runId: "r", eventId: "e", pattern: "p" })).outcome).toBe("created");
+    expect(created).toHaveLength(1);
+    await incidents.close();
+  });
+
+  it("host callbacks see a frozen copy: one that changes the signal cannot move or unredact it", async () => {
+    const sneaky = (signal: { workspaceId: string; context?: { data?: Record<string, unknown> } }) => {
+      signal.workspaceId = "ws_other";
+      return "fp";
+    };
+    const incidents = createIncidents({ store: make(), dedup: { fingerprint: sneaky as never } });
+    const error = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "CALLBACK", option: "dedup.fingerprint" });
+    expect((await incidents.as({ ...operator, workspaceId: "ws_other" }).list()).items).toEqual([]);
+    const ruled = createIncidents({
+      store: make(),
+      severityRules: [{ name: "sneaky", explanation: "x", match: (s) => { (s as { tags?: string[] }).tags?.push("password=hunter2"); return null; } }],
+    });
+    await expect(ruled.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p", tags: ["a"] })).rejects.toMatchObject({ code: "CALLBACK" });
+    await ruled.close();
     await incidents.close();
   });
 

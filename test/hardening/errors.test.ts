@@ -63,6 +63,30 @@ describe.each(storeTargets("errors"))("errors that name the right culprit on $na
     await check.close();
   });
 
+  it("an authorize that answers with a promise is a CALLBACK error, not a silent FORBIDDEN", async () => {
+    const incidents = createIncidents({ store: make(), authorize: (async () => true) as never });
+    await expect(incidents.as(operator).list()).rejects.toMatchObject({ code: "CALLBACK", option: "authorize" });
+    await incidents.close();
+  });
+
+  it("a note, reason or title of only NUL characters is refused, not stored empty", async () => {
+    const incidents = createIncidents({ store: make() });
+    const ops = incidents.as(operator);
+    const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    await expect(ops.addNote(incident.id, "\u0000\u0000")).rejects.toMatchObject({ code: "VALIDATION" });
+    await expect(ops.resolve(incident.id, { note: "\u0000", rootCause: "other" })).rejects.toMatchObject({ code: "VALIDATION" });
+    await expect(ops.escalate({ title: "\u0000", severity: "low" })).rejects.toMatchObject({ code: "VALIDATION" });
+    await expect(incidents.reporter(scope).anomaly({ runId: "r", eventId: "e2", pattern: "p", tags: ["\u0000"] })).rejects.toMatchObject({ code: "VALIDATION" });
+    expect((await ops.get(incident.id)).version).toBe(1);
+    await incidents.close();
+  });
+
+  it("stats() refuses a since beyond year 9999 instead of counting everything", async () => {
+    const incidents = createIncidents({ store: make() });
+    await expect(incidents.as(operator).stats({ since: new Date(8.64e15) })).rejects.toMatchObject({ code: "VALIDATION", issues: [expect.objectContaining({ path: ["since"] })] });
+    await incidents.close();
+  });
+
   it("a RunSource that never answers gives run: null with a runError after runTimeoutMs, and close() does not hang", async () => {
     const incidents = createIncidents({ store: make(), runs: { loadRun: () => new Promise(() => undefined) }, runTimeoutMs: 50 });
     const { incident } = await incidents.reporter(scope).executionFailed(failure);

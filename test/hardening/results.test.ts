@@ -76,6 +76,51 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
     await incidents.close();
   });
 
+  it("never cuts a title in half an emoji, and keeps the summary within 8 KiB", async () => {
+    const incidents = createIncidents({ store: make() });
+    const report = incidents.reporter(scope);
+    // paddings that put a surrogate pair on either side of the cut
+    for (const pad of [173, 174, 175, 176]) {
+      const result = await report.runEnded({ runId: "r", eventId: `e${pad}`, status: "errored", error: { name: `E${pad}`, message: "a".repeat(pad) + "😀".repeat(10) + "b".repeat(9000) } });
+      const stored = await incidents.as(operator).get(result!.incident.id);
+      expect(stored.title).toMatch(/…$/);
+      expect(stored.title.isWellFormed()).toBe(true);
+      expect(stored.summary.length).toBeLessThan(8 * 1024 + 40);
+    }
+    await incidents.close();
+  });
+
+  it("writes UTC times even from a clock whose dates print themselves otherwise", async () => {
+    class LocalDate extends Date {
+      override toISOString() {
+        return "2026-01-01T01:00:00.000+01:00";
+      }
+    }
+    const incidents = createIncidents({ store: make(), clock: { now: () => new LocalDate("2026-01-01T00:00:00.000Z") } });
+    const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    expect(incident.createdAt).toBe("2026-01-01T00:00:00.000Z");
+    const ops = incidents.as(operator);
+    expect((await ops.list()).items).toHaveLength(1);
+    expect((await ops.stats()).total).toBe(1);
+    const broken = createIncidents({ store: make(), clock: { now: () => ({ getTime: () => 0 }) as never } });
+    await expect(broken.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" })).rejects.toMatchObject({ code: "CALLBACK", option: "clock" });
+    await broken.close();
+    await incidents.close();
+  });
+
+  it("stores what a severity rule says about itself cleaned and capped", async () => {
+    const rule = { name: "odd\u0000name\uD800", explanation: "x".repeat(5000) + "\u0000", match: () => "high" as const };
+    const incidents = createIncidents({ store: make(), severityRules: [rule] });
+    const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    const stored = await incidents.as(operator).get(incident.id);
+    expect(stored.severityReason.rule).toBe("oddname\uFFFD");
+    expect(stored.severityReason.explanation.length).toBeLessThan(1100);
+    const throwing = createIncidents({ store: make(), severityRules: [{ name: "n", get explanation(): string { throw new Error("getter"); }, match: () => "low" as const }] });
+    await expect(throwing.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" })).rejects.toMatchObject({ code: "CALLBACK", option: "severityRules[0]" });
+    await throwing.close();
+    await incidents.close();
+  });
+
   it("counts agents named __proto__, constructor and toString like any other", async () => {
     const incidents = createIncidents({ store: make() });
     for (const agentId of ["__proto__", "constructor", "toString", "__proto__"]) {

@@ -38,8 +38,50 @@ describe("default redaction", () => {
     ["a Stripe key", "using sk_live_51HxYzAbCdEfGhIjKl", "using [REDACTED]"],
     ["a bearer token", "Authorization: Bearer abcdefgh", "Authorization: Bearer [REDACTED]"],
     ["a JWT", "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "jwt [REDACTED]"],
+    ["any Authorization scheme", "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bb", "Authorization: Token [REDACTED]"],
+    ["a short bearer token", "Authorization: Bearer abc123", "Authorization: Bearer [REDACTED]"],
+    ["escaped JSON", 'body {\\"password\\":\\"hunter2\\"}', 'body {\\"password\\":\\"[REDACTED]\\"}'],
+    ["a quoted key with a space", '{"api key": "k-123"}', '{"api key": "[REDACTED]"}'],
+    ["a long quoted value", `"client_secret": "${"x".repeat(600)}"`, '"client_secret": "[REDACTED]"'],
+    ["a long bare value", `password=${"y".repeat(600)}`, "password=[REDACTED]"],
+    ["a list or an object as the value", '"password":["x"], "token":{"v":"x"}', '"password":[REDACTED], "token":[REDACTED]'],
+    ["a URL password with an empty user", "redis://:pw@host:6379", "redis://:[REDACTED]@host:6379"],
+    ["a URL password holding @", "postgres://u:p@ss@h/db", "postgres://u:[REDACTED]@h/db"],
+    ["every cookie of a header", "Cookie: a=1; connect.sid=s%3Aabc", "Cookie: [REDACTED]"],
+    ["a Ruby hash pair", ':password => "x"', ':password => "[REDACTED]"'],
+    ["an open quote", 'password: "x', 'password: "[REDACTED]'],
+    ["a full-width separator", "password＝abc", "password＝[REDACTED]"],
+    ["JCB and Maestro cards", "3530111333300000 / 5018000000000009", "[REDACTED] / [REDACTED]"],
+    ["a card with no-break spaces", "4242\u00a04242\u00a04242\u00a04242", "[REDACTED]"],
+    ["a GitHub fine-grained token", "github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "[REDACTED]"],
+    ["a Slack webhook URL", "post to https://hooks.slack.com/services/T000/B000/XXXX now", "post to [REDACTED] now"],
+    ["a PGP private key", "-----BEGIN PGP PRIVATE KEY BLOCK-----\nabc\n-----END PGP PRIVATE KEY BLOCK-----", "[REDACTED]"],
   ])("redacts %s", (_what, input, output) => {
     expect(redact(input)).toBe(output);
+  });
+
+  it("redacts keys that are secrets themselves, and new secret key names", () => {
+    expect(redact({ sk_live_51HxYzAbCdEfGhIjKl: true, pw: "a", passcode: "b", encryptionKey: "c", session: "d", sid: "e", totp: "f" })).toEqual({
+      [REDACTED]: true,
+      pw: REDACTED,
+      passcode: REDACTED,
+      encryptionKey: REDACTED,
+      session: REDACTED,
+      sid: REDACTED,
+      totp: REDACTED,
+    });
+  });
+
+  it("applies an extra key pattern with the g flag to every key, not every other one", () => {
+    expect(redact({ email: "a", billingEmail: "b", email_cc: "c" }, { keys: [/email/gi] })).toEqual({ email: REDACTED, billingEmail: REDACTED, email_cc: REDACTED });
+  });
+
+  it("stays linear on text that almost matches a secret, everywhere", () => {
+    for (const unit of ["eyJ-", "a-", "a.", "a+", "sk_", "xy:", "4 ", "://", "-----BEGIN "]) {
+      const text = unit.repeat(Math.ceil(16384 / unit.length)).slice(0, 16384);
+      // work, not time: the result is produced and the text is kept (nothing in it is a secret)
+      expect(redact(text).length).toBeGreaterThan(8000);
+    }
   });
 
   it("keeps email addresses and ordinary numbers: operators need them", () => {

@@ -55,4 +55,21 @@ describe.each(storeTargets("size"))("reports of any size on $name", { timeout: 6
     expect(keys["…truncated"]).toMatch(/keys left out: larger than 65536 bytes of JSON/);
     await incidents.close();
   });
+
+  it("binary data, boxed strings and huge keys cost little and stay small", async () => {
+    const incidents = createIncidents({ store: make() });
+    const { incident } = await incidents.reporter(scope).anomaly({
+      runId: "r",
+      eventId: "e",
+      pattern: "p",
+      detail: { bytes: new Uint8Array(5e7), boxed: new String("x".repeat(5e7)) as never, ["k".repeat(100_000)]: 1, tags: new Set(["a", "b"]) as never, map: new Map([["a", 1]]) as never },
+    });
+    const detail = incident.trigger["detail"] as Record<string, unknown>;
+    expect(detail["bytes"]).toBe("[binary: 50000000 bytes]");
+    expect((detail["boxed"] as string).length).toBeLessThan(9000);
+    expect(Object.keys(detail).every((key) => key.length < 300)).toBe(true);
+    expect(detail["tags"]).toEqual(["a", "b"]);
+    expect(detail["map"]).toEqual({ a: 1 });
+    await incidents.close();
+  });
 });

@@ -21,7 +21,7 @@ async function reportWithRetry(runId, eventId) {
     try {
       return (await report.executionFailed(failure(runId, eventId))).outcome;
     } catch (error) {
-      if (!(isIncidentError(error) && error.code === "STORAGE" && error.retryable) || attempt >= 5) return `rejected:${error.code ?? error.message}`;
+      if (!(isIncidentError(error) && error.code === "STORAGE" && error.retryable) || attempt >= 10) return `rejected:${error.code ?? error.message}`;
       retries += 1;
       await new Promise((r) => setTimeout(r, 50 * attempt));
     }

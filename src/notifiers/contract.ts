@@ -1,0 +1,107 @@
+import type { Incident } from "../core/incident.js";
+import type { Kind, Severity } from "../core/schemas.js";
+
+/** What a route can listen for. `updated` covers assignments, notes and investigating. */
+export const NOTIFICATION_EVENTS = ["created", "recurred", "acknowledged", "severity_changed", "updated", "resolved", "reopened"] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/** The `type` of a notification: `incident.<event>`, or `incident.digest` for a digest. */
+export type NotificationType = `incident.${NotificationEvent}` | "incident.digest";
+
+/**
+ * What a notifier sends and a receiver gets: the same shape as `incidents.on` events. `id` is
+ * the delivery id: stable across retries and restarts, so a receiver can dedupe on it.
+ */
+export interface Notification {
+  id: string;
+  type: NotificationType;
+  /** ISO time of the change. */
+  timestamp: string;
+  data: { incident: Incident; previous?: Incident } | { incidents: Incident[] };
+}
+
+/** Retries of one delivery: `attempts` in all, with exponential backoff and full jitter between them. */
+export interface RetryPolicy {
+  /** Tries in all, the first included (default 5). */
+  attempts: number;
+  /** The first backoff's ceiling (default 1000 ms); each next one doubles it. */
+  minDelayMs: number;
+  /** The largest backoff (default 60 000 ms). */
+  maxDelayMs: number;
+}
+
+/** What `send` is told about the attempt. */
+export interface SendContext {
+  /** 1 for the first try. */
+  attempt: number;
+  /** Aborted when the attempt times out or the instance closes: stop and reject. */
+  signal: AbortSignal;
+}
+
+/**
+ * Where notifications go. Implement it (wrapped in {@link defineNotifier}) to notify anything,
+ * then check it with `describeNotifierConformance` from `agent-incidents/testing`.
+ *
+ * @example
+ * ```ts
+ * import { defineNotifier } from "agent-incidents/notifiers";
+ * const teams = defineNotifier({
+ *   name: "teams:incidents",
+ *   async send(batch, { signal }) {
+ *     const response = await fetch(TEAMS_URL, { method: "POST", body: JSON.stringify(batch), signal });
+ *     if (!response.ok) throw new DeliveryError(`Teams answered ${response.status}`, { retryable: response.status >= 500 });
+ *   },
+ * });
+ * ```
+ */
+export interface Notifier {
+  /**
+   * Unique among the routes of one instance. After a restart a pending delivery goes to the
+   * notifier with the name it was queued for, so keep names stable.
+   */
+  readonly name: string;
+  /**
+   * Delivers a batch (one notification, or one `incident.digest`). Resolve when the receiver
+   * has it; reject to have it retried. Throw a `DeliveryError` with `retryable: false` when a
+   * retry cannot help (a 400). Must not hang past `context.signal`.
+   */
+  send(batch: readonly Notification[], context: SendContext): Promise<void>;
+  /** This notifier's retry policy; the default is 5 tries from 1 s up to 60 s. */
+  readonly retry?: Partial<RetryPolicy> | undefined;
+  /** How long one try may take before it is aborted and counted as failed (default 10 000 ms). */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** Identity helper that type-checks a notifier. */
+export function defineNotifier<T extends Notifier>(notifier: T): T {
+  return notifier;
+}
+
+/** Which incidents and changes go to one notifier. A filter left out matches everything. */
+export interface Route {
+  notifier: Notifier;
+  /** Only incidents at least this severe. */
+  minSeverity?: Severity;
+  severities?: readonly Severity[];
+  kinds?: readonly Kind[];
+  agents?: readonly string[];
+  events?: readonly NotificationEvent[];
+  /** Batches matching notifications into one `incident.digest` per interval. */
+  digest?: { everyMs: number };
+  /** At most one `recurred` notification per incident per this long (default 1 h). */
+  recurredEveryMs?: number;
+}
+
+/** Thrown by a notifier to say whether the delivery may be tried again. */
+export class DeliveryError extends Error {
+  readonly retryable: boolean;
+  /** The receiver's HTTP status, when there was one. */
+  readonly status: number | undefined;
+
+  constructor(message: string, options: { retryable: boolean; status?: number; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = "DeliveryError";
+    this.retryable = options.retryable;
+    this.status = options.status;
+  }
+}
