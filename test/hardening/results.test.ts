@@ -84,7 +84,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
       const result = await report.runEnded({ runId: "r", eventId: `e${pad}`, status: "errored", error: { name: `E${pad}`, message: "a".repeat(pad) + "😀".repeat(10) + "b".repeat(9000) } });
       const stored = await incidents.as(operator).get(result!.incident.id);
       expect(stored.title).toMatch(/…$/);
-      expect(stored.title.isWellFormed()).toBe(true);
+      expect(stored.title).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
       expect(stored.summary.length).toBeLessThan(8 * 1024 + 40);
     }
     await incidents.close();
