@@ -4,6 +4,7 @@ const entry = {
   index: "src/index.ts",
   sqlite: "src/stores/sqlite.ts",
   postgres: "src/stores/postgres.ts",
+  notifiers: "src/notifiers/index.ts",
   testing: "src/testing/index.ts",
 };
 

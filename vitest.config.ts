@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^agent-incidents\/testing$/, replacement: src("testing/index.ts") },
       { find: /^agent-incidents\/sqlite$/, replacement: src("stores/sqlite.ts") },
       { find: /^agent-incidents\/postgres$/, replacement: src("stores/postgres.ts") },
+      { find: /^agent-incidents\/notifiers$/, replacement: src("notifiers/index.ts") },
     ],
   },
   test: {

@@ -17,8 +17,10 @@ import type { RepeatPolicy, SeverityRule } from "./core/severity.js";
 import type { Signal } from "./core/signals.js";
 import { buildSnapshot } from "./core/snapshot.js";
 import { isSafeId } from "./core/text.js";
-import type { IncidentEvents, IncidentEventType } from "./events.js";
-import type { IncidentStore } from "./stores/contract.js";
+import type { IncidentChangeType, IncidentEvents } from "./events.js";
+import type { Delivery } from "./notifiers/delivery.js";
+import type { NotificationEvent } from "./notifiers/contract.js";
+import type { IncidentStore, OutboxEntry } from "./stores/contract.js";
 import type { RunSource } from "./run-source.js";
 
 /** What every report resolves to. */
@@ -43,14 +45,22 @@ export interface Engine {
   /** Runs an async operation: rejects once closed, tracks it for `close()`, wraps foreign errors. */
   run<T>(operation: () => Promise<T>): Promise<T>;
   ingest(signal: Signal, actor: ActivityActor): Promise<ReportResult>;
+  /** Routes and delivery of notifications. @internal */
+  readonly delivery: Delivery;
+  /**
+   * The outbox entries of a change, planned inside the store's transaction (so they are written
+   * with it) or after it; `dispatch` them after the commit.
+   */
+  plan(event: NotificationEvent, incident: Incident, previous?: Incident): OutboxEntry[];
   /** Emits a committed change; `eventId` was made before the commit, so emitting cannot fail. */
-  emit(type: IncidentEventType, eventId: string, incident: Incident, previous?: Incident): void;
+  emit(type: IncidentChangeType, eventId: string, incident: Incident, previous?: Incident): void;
   isClosed(): boolean;
   close(): Promise<void>;
 }
 
 export interface EngineConfig {
   store: IncidentStore;
+  delivery: Delivery;
   events: IncidentEvents;
   authorize: Authorize;
   runs: RunSource | undefined;
@@ -128,7 +138,7 @@ export function createEngine(config: EngineConfig): Engine {
     return promise;
   };
 
-  const emit = (type: IncidentEventType, eventId: string, incident: Incident, previous?: Incident): void => {
+  const emit = (type: IncidentChangeType, eventId: string, incident: Incident, previous?: Incident): void => {
     if (!events.has(type)) return;
     events.emit({
       id: eventId,
@@ -195,6 +205,9 @@ export function createEngine(config: EngineConfig): Engine {
       repeat: config.repeat,
       reopenWithinMs: config.reopenWithinMs,
     };
+    let existing: Incident | null = null;
+    let planned: OutboxEntry[] | null = null;
+    const event = (outcome: ReportOutcome): NotificationEvent => (outcome === "created" ? "created" : outcome === "reopened" ? "reopened" : "recurred");
     const result = await store.ingest({
       workspaceId: signal.workspaceId,
       kind: signal.kind,
@@ -206,17 +219,35 @@ export function createEngine(config: EngineConfig): Engine {
       at,
       windowStart: new Date(Date.parse(at) - config.repeat.windowMs).toISOString(),
       snapshot: () => buildSnapshot(signal, { maxEvents: config.snapshotEvents, redact: false }),
-      decide: (existing, recent) => decideIngest(plan, existing, recent),
+      decide: (found, recent) => {
+        existing = found;
+        return decideIngest(plan, found, recent);
+      },
+      deliveries: config.delivery.active ? (incident, outcome) => (planned = plan_(event(outcome), incident, existing ?? undefined)) : undefined,
     });
+    if (result.outcome !== "duplicate" && config.delivery.active) {
+      config.delivery.dispatch(planned ?? (store.outbox ? [] : plan_(event(result.outcome), result.incident, existing ?? undefined)));
+    }
     if (result.outcome !== "duplicate") {
       emit(result.outcome === "created" ? "incident.created" : result.outcome === "reopened" ? "incident.reopened" : "incident.recurred", eventId, result.incident);
     }
     return result;
   };
 
+  /** Planning never fails the change it announces: a route that cannot be planned is skipped. */
+  function plan_(event: NotificationEvent, incident: Incident, previous?: Incident): OutboxEntry[] {
+    try {
+      return config.delivery.plan(event, incident, previous);
+    } catch {
+      return [];
+    }
+  }
+
   return {
     store,
     events,
+    delivery: config.delivery,
+    plan: plan_,
     runs: config.runs,
     runTimeoutMs: config.runTimeoutMs,
     redact: config.redact,
@@ -241,6 +272,7 @@ export function createEngine(config: EngineConfig): Engine {
       if (closed) return;
       closed = true;
       await Promise.allSettled([...inFlight]);
+      await config.delivery.close();
       events.clear();
       const users = (storeUsers.get(store) ?? 1) - 1;
       storeUsers.set(store, users);

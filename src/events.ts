@@ -1,14 +1,13 @@
 import { EventEmitter } from "eventemitter3";
 import { ValidationError } from "./core/errors.js";
 import type { Incident } from "./core/incident.js";
+import type { Notification } from "./notifiers/contract.js";
+
+/** Changes of incidents, as `incidents.on(...)` names them. */
+export type IncidentChangeType = "incident.created" | "incident.recurred" | "incident.updated" | "incident.resolved" | "incident.reopened";
 
 /** Event names `incidents.on(...)` accepts. */
-export type IncidentEventType =
-  | "incident.created"
-  | "incident.recurred"
-  | "incident.updated"
-  | "incident.resolved"
-  | "incident.reopened";
+export type IncidentEventType = IncidentChangeType | "notification.failed";
 
 export const EVENT_TYPES: readonly IncidentEventType[] = [
   "incident.created",
@@ -16,16 +15,32 @@ export const EVENT_TYPES: readonly IncidentEventType[] = [
   "incident.updated",
   "incident.resolved",
   "incident.reopened",
+  "notification.failed",
 ];
 
-/** What a handler receives; the same shape as a notification. Frozen: handlers share it. */
-export interface IncidentEvent<T extends IncidentEventType = IncidentEventType> {
+/** A committed change; the same shape as a notification. Frozen: handlers share it. */
+export interface IncidentChangeEvent<T extends IncidentChangeType = IncidentChangeType> {
   id: string;
   type: T;
   /** ISO time the change was committed. */
   timestamp: string;
   data: { incident: Incident; previous?: Incident };
 }
+
+/** A notification that could not be delivered after its last try. */
+export interface NotificationFailedEvent {
+  id: string;
+  type: "notification.failed";
+  timestamp: string;
+  data: { notification: Notification; notifier: string; attempts: number; error: string };
+}
+
+/** What a handler of `T` receives. */
+export type IncidentEvent<T extends IncidentEventType = IncidentEventType> = T extends "notification.failed"
+  ? NotificationFailedEvent
+  : T extends IncidentChangeType
+    ? IncidentChangeEvent<T>
+    : never;
 
 export type IncidentEventHandler<T extends IncidentEventType = IncidentEventType> = (event: IncidentEvent<T>) => void | Promise<void>;
 

@@ -13,6 +13,9 @@ import { createReporter, reportSignal, type Reporter } from "./reporter.js";
 import type { RunSource } from "./run-source.js";
 import type { IncidentStore } from "./stores/contract.js";
 import { memoryStore } from "./stores/memory.js";
+import type { Route } from "./notifiers/contract.js";
+import { createDelivery } from "./notifiers/delivery.js";
+import { RoutesSchema } from "./notifiers/routing.js";
 
 /** How signals are merged into incidents. */
 export interface DedupOptions {
@@ -45,6 +48,14 @@ export interface IncidentsOptions {
   ids?: () => string;
   /** Replaces the role policy. Asked before any lookup. */
   authorize?: Authorize;
+  /**
+   * Where notifications go: each route names a notifier and filters (no filter: everything).
+   * Delivery runs after the store commits, off the report's path, with retries; with a durable
+   * store that has an outbox, pending deliveries survive a restart.
+   */
+  routes?: readonly Route[];
+  /** Delivery settings: how long `close()` waits for deliveries in flight (default 5000 ms), and the outbox's poll, lease and retention. */
+  delivery?: { closeTimeoutMs?: number; pollMs?: number; leaseMs?: number; retentionMs?: number };
   /** Called when an event handler throws or rejects; if it throws too, that is ignored. Default: `console.error`. */
   onError?: (error: unknown, event: IncidentEvent) => void;
 }
@@ -99,6 +110,16 @@ const OptionsSchema = z.object({
   ids: fn().optional(),
   authorize: fn().optional(),
   onError: fn().optional(),
+  routes: RoutesSchema.optional(),
+  delivery: z
+    .object({
+      closeTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+      pollMs: z.number().int().min(10).max(600_000).optional(),
+      leaseMs: z.number().int().min(1000).max(86_400_000).optional(),
+      retentionMs: z.number().int().min(0).optional(),
+    })
+    .strict()
+    .optional(),
 });
 
 /**
@@ -116,14 +137,34 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
   parseOrThrow(OptionsSchema, options, "createIncidents options");
   const onError = options.onError ?? ((error: unknown, event: IncidentEvent) => console.error(`agent-incidents: a handler of ${event.type} failed`, error));
   const events = new IncidentEvents(onError);
+  const store = options.store ?? memoryStore();
+  const ids = options.ids ?? ulidFactory();
+  const clock = options.clock ?? { now: () => new Date() };
+  const delivery = createDelivery({
+    routes: options.routes ?? [],
+    outbox: store.outbox,
+    // delivery ids and times never fail a delivery: the host's ids and clock are for incidents
+    now: () => new Date().toISOString(),
+    newId: (() => {
+      const next = ulidFactory();
+      return (prefix: string) => `${prefix}_${next()}`;
+    })(),
+    failed: (notification, notifier, attempts, error) =>
+      events.emit({ id: `evt_${notification.id}`, type: "notification.failed", timestamp: new Date().toISOString(), data: { notification, notifier, attempts, error } }),
+    closeTimeoutMs: options.delivery?.closeTimeoutMs ?? 5000,
+    pollMs: options.delivery?.pollMs ?? 1000,
+    leaseMs: options.delivery?.leaseMs ?? 60_000,
+    retentionMs: options.delivery?.retentionMs ?? 7 * 86_400_000,
+  });
   const engine = createEngine({
-    store: options.store ?? memoryStore(),
+    store,
+    delivery,
     events,
     authorize: options.authorize ?? defaultAuthorize,
     runs: options.runs,
     runTimeoutMs: options.runTimeoutMs ?? 5000,
-    clock: options.clock ?? { now: () => new Date() },
-    ids: options.ids ?? ulidFactory(),
+    clock,
+    ids,
     rules: options.severityRules ?? defaultSeverityRules,
     repeat: options.dedup?.repeat ?? DEFAULT_REPEAT,
     reopenWithinMs: options.dedup?.reopenWithinMs ?? 24 * 60 * 60 * 1000,

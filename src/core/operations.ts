@@ -25,6 +25,8 @@ export interface OperationContext {
 export interface OperationResult {
   incident: Incident;
   activity: Activity;
+  /** Notifications to write to the store's outbox with the change (added by the engine). */
+  deliveries?: ReadonlyArray<unknown>;
 }
 
 /**

@@ -2,6 +2,62 @@ import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/i
 import type { IngestDecision, ReportOutcome } from "../core/ingest.js";
 import type { OperationResult } from "../core/operations.js";
 import type { ListQuery } from "../core/query.js";
+import type { Notification } from "../notifiers/contract.js";
+
+/**
+ * A notification waiting to be delivered to one notifier, as the engine plans it inside the
+ * store's transaction. `id` is the delivery id receivers dedupe on.
+ */
+export interface OutboxEntry {
+  id: string;
+  /** The notifier's name: after a restart it goes to the notifier of the same name. */
+  notifier: string;
+  workspaceId: string;
+  incidentId: string;
+  notification: Notification;
+  /** Not before this ISO time (a digest's is the end of its interval). */
+  dueAt: string;
+  /** Part of a digest: sent in one batch with the notifier's other digest entries that are due. */
+  digest: boolean;
+}
+
+/** An entry a worker claimed, with the tries made so far. */
+export interface ClaimedDelivery extends OutboxEntry {
+  attempts: number;
+}
+
+/** One delivery as kept for inspection. */
+export interface DeliveryRecord extends ClaimedDelivery {
+  status: "pending" | "delivered" | "dead";
+  lastError: string | null;
+  createdAt: string;
+  settledAt: string | null;
+}
+
+/**
+ * The durable outbox of a store: pending deliveries written in the same transaction as the change
+ * they announce, claimed by workers with a lease, kept after delivery for inspection.
+ */
+export interface Outbox {
+  /**
+   * Claims up to `limit` pending entries of the named notifiers that are due and not leased (or
+   * whose lease ran out), oldest first, for `worker` until `leaseUntil`. Keeps per-incident order:
+   * an entry is not claimable while an older pending non-digest entry of the same notifier and
+   * incident exists. Two workers never claim one entry.
+   */
+  claim(request: { worker: string; now: string; leaseUntil: string; limit: number; notifiers: readonly string[] }): Promise<ClaimedDelivery[]>;
+  /**
+   * Records a try of an entry `worker` holds: `delivered`, `dead` (no more tries), or `pending`
+   * again from `dueAt` (a retry). Releases the claim.
+   */
+  settle(id: string, worker: string, outcome: { status: "delivered" | "dead" | "pending"; attempts: number; at: string; dueAt?: string; error?: string }): Promise<void>;
+  /** Gives back every claim of `worker` (it is closing). */
+  release(worker: string): Promise<void>;
+  /** Deletes delivered and dead entries settled before `before`; returns how many. */
+  prune(before: string): Promise<number>;
+  /** Recent deliveries, newest first, for inspection. */
+  deliveries(query: { status?: DeliveryRecord["status"]; limit: number }): Promise<DeliveryRecord[]>;
+}
 
 /** One report for the store to apply atomically. Built by `createIncidents`; stores only execute it. */
 export interface IngestRequest {
@@ -31,6 +87,11 @@ export interface IngestRequest {
    * `incident.episodes.length`), next to the earlier episodes' ones.
    */
   snapshot(): Snapshot;
+  /**
+   * Stores with an `outbox`: call it inside the transaction, after `decide`, with the incident as
+   * it will be written, and write the entries it returns to the outbox with it. Others ignore it.
+   */
+  deliveries?(incident: Incident, outcome: ReportOutcome): OutboxEntry[];
   /**
    * Pure and synchronous. Call it inside the transaction with the latest incident of this
    * fingerprint (the newest unresolved one, else the most recently resolved, or `null` when there
@@ -92,7 +153,8 @@ export interface IncidentStore {
   /**
    * Applies an operator change atomically: reads the incident, calls `apply` with it (it may throw
    * an `IncidentError`: then write nothing and rethrow), and writes the returned incident and
-   * activity entry. `apply` returning `null` means nothing changed: return the incident as read.
+   * activity entry (and, with an outbox, the result's `deliveries`). `apply` returning `null`
+   * means nothing changed: return the incident as read.
    * Reject with `NotFoundError` when the id does not exist in the workspace. All or nothing.
    */
   mutate(workspaceId: string, id: string, apply: (current: Incident) => OperationResult | null): Promise<Incident>;
@@ -115,6 +177,12 @@ export interface IncidentStore {
   counts(workspaceId: string, filter: { agentId?: string | undefined }): Promise<Partial<Counts>>;
   /** The incidents of a period, for stats. */
   scan(workspaceId: string, query: ScanQuery): Promise<Incident[]>;
+  /**
+   * Optional: a durable outbox. With one, notifications survive a restart: `ingest` writes what
+   * `request.deliveries` returns and `mutate` what the operation result's `deliveries` holds, in
+   * the same transaction.
+   */
+  readonly outbox?: Outbox;
   /**
    * Releases resources once operations in flight have settled. Safe to call twice; every call
    * after it rejects with `ClosedError` (code `CLOSED`), so nothing waits forever.

@@ -98,10 +98,15 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     db = options.database ?? new Database(options.filename);
     // opening is synchronous anyway: wait for the lock the usual way while migrating
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-    db.pragma("foreign_keys = ON");
-    migrate(db);
+    const opened = db;
+    untilUnlocked(busyTimeoutMs, () => {
+      // switching to WAL can report "locked" at once, without waiting, while another process
+      // opens the same new file: try again until it is done or the timeout passes
+      opened.pragma("journal_mode = WAL");
+      opened.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      opened.pragma("foreign_keys = ON");
+      migrate(opened);
+    });
     db.pragma(`busy_timeout = ${Math.min(BLOCKING_BUSY_MS, busyTimeoutMs)}`);
   } catch (error) {
     throw wrap(error, "cannot open the database");
@@ -300,6 +305,20 @@ function migrate(db: SqliteDatabase): void {
     }
   });
   apply.immediate();
+}
+
+/** Runs `body` again while it meets a lock, for up to `timeoutMs`, sleeping a little in between. */
+function untilUnlocked(timeoutMs: number, body: () => void): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      return body();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, delay);
+    }
+  }
 }
 
 function isBusy(error: unknown): boolean {

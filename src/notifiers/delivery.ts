@@ -1,0 +1,328 @@
+/**
+ * Delivery of notifications. A committed change reaches `plan`, which matches it against the
+ * routes and makes one entry per notifier (a digest route's entry waits for the end of its
+ * interval). With a store that has an outbox, the entries were written in the change's own
+ * transaction and a worker loop claims, sends and settles them; without one, they go to
+ * in-memory queues, one per notifier. Either way a notifier's failures and slowness stay its own,
+ * and nothing here runs on the report's path.
+ */
+import type { Incident } from "../core/incident.js";
+import type { ClaimedDelivery, OutboxEntry, Outbox } from "../stores/contract.js";
+import { DeliveryError, type Notification, type NotificationEvent, type Notifier, type RetryPolicy, type Route } from "./contract.js";
+import { routeMatches } from "./routing.js";
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, minDelayMs: 1000, maxDelayMs: 60_000 };
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_RECURRED_EVERY_MS = 60 * 60 * 1000;
+
+export interface DeliveryOptions {
+  routes: readonly Route[];
+  /** The store's outbox, when it has one: deliveries then survive restarts. */
+  outbox: Outbox | undefined;
+  now(): string;
+  newId(prefix: string): string;
+  /** Called once a notification is given up on. */
+  failed(notification: Notification, notifier: string, attempts: number, error: string): void;
+  /** How long `close()` waits for deliveries in flight (default 5000 ms). */
+  closeTimeoutMs: number;
+  /** How often the outbox is polled for retries and other processes' entries (default 1000 ms). */
+  pollMs: number;
+  /** How long a claim lasts before another worker may take the entry (default 60 000 ms). */
+  leaseMs: number;
+  /** Delivered and dead outbox entries are pruned after this long (default 7 days). */
+  retentionMs: number;
+}
+
+export interface Delivery {
+  /** Whether any route exists: without one, nothing is planned. */
+  readonly active: boolean;
+  /** The entries a committed change makes. Called inside the store's transaction when it has an outbox. */
+  plan(event: NotificationEvent, incident: Incident, previous?: Incident): OutboxEntry[];
+  /** After the commit: queue the entries in memory (no outbox) or wake the outbox worker. */
+  dispatch(entries: readonly OutboxEntry[]): void;
+  /** Stops taking work, waits for deliveries in flight up to the deadline, gives back claims. */
+  close(): Promise<void>;
+}
+
+interface Job {
+  entries: ClaimedDelivery[];
+  notification: Notification;
+}
+
+/** Full jitter: a random wait up to the exponential ceiling of this attempt. */
+export function backoff(policy: RetryPolicy, attempt: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attempt - 1));
+  return Math.floor(Math.random() * ceiling);
+}
+
+export function createDelivery(options: DeliveryOptions): Delivery {
+  const notifiers = new Map<string, Notifier>();
+  for (const route of options.routes) notifiers.set(route.notifier.name, route.notifier);
+  const policy = (notifier: Notifier): RetryPolicy => ({ ...DEFAULT_RETRY, ...notifier.retry });
+  const worker = options.newId("wkr");
+  const inFlight = new Set<Promise<unknown>>();
+  const controllers = new Set<AbortController>();
+  /** (route, incident) -> when its last `recurred` was planned: at most one per interval. */
+  const lastRecurred = new Map<string, number>();
+  let closing = false;
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    const forget = () => inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  };
+
+  /** One try: `send` with a timeout and the close signal; resolves to the error, or null. */
+  const attempt = async (notifier: Notifier, notification: Notification, number: number): Promise<{ error: string; retryable: boolean } | null> => {
+    const controller = new AbortController();
+    controllers.add(controller);
+    const timeoutMs = notifier.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort(new DeliveryError(`no answer within ${timeoutMs} ms`, { retryable: true }));
+          reject(new DeliveryError(`no answer within ${timeoutMs} ms`, { retryable: true }));
+        }, timeoutMs);
+      });
+      // a copy per try: a notifier that changes what it was given cannot change the next try
+      await Promise.race([Promise.resolve().then(() => notifier.send([structuredClone(notification)], { attempt: number, signal: controller.signal })), timeout]);
+      return null;
+    } catch (error) {
+      const retryable = !(error instanceof DeliveryError || (typeof error === "object" && error !== null && "retryable" in error)) || (error as { retryable?: unknown }).retryable !== false;
+      return { error: describe(error), retryable };
+    } finally {
+      clearTimeout(timer);
+      controllers.delete(controller);
+    }
+  };
+
+  // ---- without an outbox: in-memory queues, one per notifier, in order ----
+
+  const queues = new Map<string, Job[]>();
+  const pumping = new Set<string>();
+  const digests = new Map<string, { entries: ClaimedDelivery[]; timer: ReturnType<typeof setTimeout> }>();
+
+  const enqueue = (name: string, job: Job): void => {
+    let queue = queues.get(name);
+    if (!queue) queues.set(name, (queue = []));
+    queue.push(job);
+    if (!pumping.has(name)) void track(pump(name));
+  };
+
+  const pump = async (name: string): Promise<void> => {
+    pumping.add(name);
+    const notifier = notifiers.get(name)!;
+    const queue = queues.get(name)!;
+    try {
+      for (let job = queue[0]; job; job = queue[0]) {
+        const retry = policy(notifier);
+        let tries = 0;
+        for (;;) {
+          tries += 1;
+          const failure = await attempt(notifier, job.notification, tries);
+          if (!failure) break;
+          if (!failure.retryable || tries >= retry.attempts || closing) {
+            options.failed(job.notification, name, tries, closing && failure.retryable ? `${failure.error} (closed before the next try)` : failure.error);
+            break;
+          }
+          await sleep(backoff(retry, tries));
+        }
+        queue.shift();
+      }
+    } finally {
+      pumping.delete(name);
+    }
+  };
+
+  const collect = (entry: OutboxEntry, everyMs: number): void => {
+    const key = entry.notifier;
+    let digest = digests.get(key);
+    if (!digest) {
+      const timer = setTimeout(() => {
+        const due = digests.get(key);
+        digests.delete(key);
+        if (due) enqueue(key, { entries: due.entries, notification: digestOf(due.entries, options.now()) });
+      }, everyMs);
+      timer.unref?.();
+      digests.set(key, (digest = { entries: [], timer }));
+    }
+    digest.entries.push({ ...entry, attempts: 0 });
+  };
+
+  // ---- with an outbox: claim, send, settle; any process may take what another left ----
+
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
+  let polling: Promise<void> | null = null;
+  let again = false;
+  let lastPrune = 0;
+
+  const poll = (): void => {
+    if (closing || !options.outbox) return;
+    if (polling) {
+      again = true;
+      return;
+    }
+    clearTimeout(pollTimer);
+    polling = track(pollOnce()).finally(() => {
+      polling = null;
+      if (again) {
+        again = false;
+        poll();
+      } else schedule(options.pollMs);
+    });
+  };
+
+  const schedule = (ms: number): void => {
+    if (closing) return;
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(poll, ms);
+    pollTimer.unref?.();
+  };
+
+  const pollOnce = async (): Promise<void> => {
+    const outbox = options.outbox!;
+    const now = Date.now();
+    let claimed: ClaimedDelivery[];
+    try {
+      if (now - lastPrune > 60 * 60 * 1000) {
+        lastPrune = now;
+        await outbox.prune(new Date(now - options.retentionMs).toISOString());
+      }
+      claimed = await outbox.claim({
+        worker,
+        now: new Date(now).toISOString(),
+        leaseUntil: new Date(now + options.leaseMs).toISOString(),
+        limit: 50,
+        notifiers: [...notifiers.keys()],
+      });
+    } catch {
+      return; // the database is away: the next poll tries again
+    }
+    const byNotifier = new Map<string, ClaimedDelivery[]>();
+    for (const entry of claimed) {
+      const list = byNotifier.get(entry.notifier) ?? [];
+      list.push(entry);
+      byNotifier.set(entry.notifier, list);
+    }
+    await Promise.all([...byNotifier].map(([name, entries]) => deliverClaimed(name, entries)));
+    if (claimed.length === 50) again = true;
+  };
+
+  const deliverClaimed = async (name: string, entries: ClaimedDelivery[]): Promise<void> => {
+    const notifier = notifiers.get(name)!;
+    const digest = entries.filter((e) => e.digest);
+    const jobs: Job[] = entries.filter((e) => !e.digest).map((e) => ({ entries: [e], notification: e.notification }));
+    if (digest.length > 0) jobs.push({ entries: digest, notification: digestOf(digest, options.now()) });
+    for (const job of jobs) {
+      if (closing) return; // claims go back on close
+      const tries = Math.max(...job.entries.map((e) => e.attempts)) + 1;
+      const failure = await attempt(notifier, job.notification, tries);
+      const retry = policy(notifier);
+      const at = new Date().toISOString();
+      const give = !failure ? "delivered" : !failure.retryable || tries >= retry.attempts ? "dead" : "pending";
+      const wait = give === "pending" ? backoff(retry, tries) : 0;
+      for (const entry of job.entries) {
+        await options.outbox!
+          .settle(entry.id, worker, { status: give, attempts: tries, at, dueAt: new Date(Date.now() + wait).toISOString(), error: failure?.error })
+          .catch(() => undefined); // the lease runs out and the entry is tried again: at least once
+      }
+      if (give === "dead") options.failed(job.notification, name, tries, failure!.error);
+      if (give === "pending") schedule(Math.min(wait + 5, options.pollMs));
+    }
+  };
+
+  if (options.outbox && options.routes.length > 0) schedule(0);
+
+  return {
+    active: options.routes.length > 0,
+    plan(event, incident, previous) {
+      const entries: OutboxEntry[] = [];
+      const planned = new Set<string>();
+      const at = options.now();
+      for (const [index, route] of options.routes.entries()) {
+        if (!routeMatches(route, event, incident)) continue;
+        if (event === "recurred" && !recurredIsDue(index, route, incident, previous)) continue;
+        if (event === "created" || event === "reopened") lastRecurred.set(`${index}:${incident.id}`, Date.parse(at));
+        const name = route.notifier.name;
+        // one notifier on two matching routes gets the change once
+        if (planned.has(name)) continue;
+        planned.add(name);
+        const id = options.newId("dlv");
+        const notification: Notification = { id, type: `incident.${event}`, timestamp: at, data: previous ? { incident, previous } : { incident } };
+        const everyMs = route.digest?.everyMs;
+        const dueAt = everyMs ? new Date((Math.floor(Date.parse(at) / everyMs) + 1) * everyMs).toISOString() : at;
+        entries.push({ id, notifier: name, workspaceId: incident.workspaceId, incidentId: incident.id, notification, dueAt, digest: everyMs !== undefined });
+      }
+      return entries;
+    },
+    dispatch(entries) {
+      if (closing || entries.length === 0) return;
+      if (options.outbox) return poll();
+      for (const entry of entries) {
+        const route = options.routes.find((r) => r.notifier.name === entry.notifier && r.digest);
+        if (entry.digest && route?.digest) collect(entry, route.digest.everyMs);
+        else enqueue(entry.notifier, { entries: [{ ...entry, attempts: 0 }], notification: entry.notification });
+      }
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearTimeout(pollTimer);
+      // what a digest collected goes out now rather than never
+      for (const [name, digest] of digests) {
+        clearTimeout(digest.timer);
+        enqueue(name, { entries: digest.entries, notification: digestOf(digest.entries, options.now()) });
+      }
+      digests.clear();
+      const drained = Promise.allSettled([...inFlight]);
+      const deadline = sleep(options.closeTimeoutMs, true).then(() => "timeout" as const);
+      if ((await Promise.race([drained, deadline])) === "timeout") {
+        for (const controller of controllers) controller.abort(new DeliveryError("closing", { retryable: true }));
+        await Promise.race([Promise.allSettled([...inFlight]), sleep(100, true)]);
+      }
+      for (const [name, queue] of queues) {
+        for (const job of queue.splice(0)) options.failed(job.notification, name, 0, "closed before delivery");
+      }
+      await options.outbox?.release(worker).catch(() => undefined);
+    },
+  };
+
+  function recurredIsDue(index: number, route: Route, incident: Incident, previous: Incident | undefined): boolean {
+    const key = `${index}:${incident.id}`;
+    const now = Date.parse(options.now());
+    const last = lastRecurred.get(key);
+    const raised = previous !== undefined && previous.severity !== incident.severity;
+    if (!raised && last !== undefined && now - last < (route.recurredEveryMs ?? DEFAULT_RECURRED_EVERY_MS)) return false;
+    lastRecurred.delete(key); // re-inserted last: the map stays in least-recently-used order
+    lastRecurred.set(key, now);
+    if (lastRecurred.size > 10_000) lastRecurred.delete(lastRecurred.keys().next().value!);
+    return true;
+  }
+
+  function digestOf(entries: readonly ClaimedDelivery[], timestamp: string): Notification {
+    // the latest state of each incident, in the order they first appeared
+    const latest = new Map<string, Incident>();
+    for (const entry of entries) {
+      const data = entry.notification.data;
+      if ("incident" in data) latest.set(data.incident.id, data.incident);
+    }
+    return { id: `${entries[0]!.id}_digest`, type: "incident.digest", timestamp, data: { incidents: [...latest.values()] } };
+  }
+}
+
+function sleep(ms: number, unref = false): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (unref) timer.unref?.();
+  });
+}
+
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return "(an error that cannot be described)";
+  }
+}

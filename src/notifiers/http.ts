@@ -1,0 +1,49 @@
+import { DeliveryError } from "./contract.js";
+
+/** Statuses worth another try: a timeout, rate limiting, and server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * POSTs a JSON body. Resolves on 2xx; otherwise rejects with a `DeliveryError` that says whether
+ * a retry can help (`retryable` decides per status; network failures always can).
+ */
+export async function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  retryable: (status: number) => boolean = isRetryableStatus,
+): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers }, signal, redirect: "error" });
+  } catch (error) {
+    throw new DeliveryError(`POST ${describeUrl(url)} failed: ${reason(error)}`, { retryable: true, cause: error });
+  }
+  // the body is read (and bounded) so the connection can be reused; what it says is kept short
+  const text = await response.text().catch(() => "");
+  if (response.ok) return;
+  throw new DeliveryError(`POST ${describeUrl(url)} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`, {
+    retryable: retryable(response.status),
+    status: response.status,
+  });
+}
+
+/** A URL as it may appear in names and messages: origin and path, never its query or credentials. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+function reason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (cause && typeof cause.code === "string") return cause.code;
+  if (error instanceof Error && error.name === "AbortError") return "aborted (timeout)";
+  return error instanceof Error ? error.message : String(error);
+}

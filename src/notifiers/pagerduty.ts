@@ -1,0 +1,113 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import type { Incident } from "../core/incident.js";
+import { parseOrThrow } from "../core/schemas.js";
+import { defineNotifier, type Notification, type Notifier, type RetryPolicy } from "./contract.js";
+import { postJson } from "./http.js";
+import { safeLink } from "./slack.js";
+
+export interface PagerdutyNotifierOptions {
+  /** The Events API v2 integration key of a PagerDuty service. */
+  routingKey: string;
+  /** Default: `https://events.pagerduty.com/v2/enqueue`. */
+  url?: string;
+  /** A link to the incident in your own console, sent as a PagerDuty link. */
+  linkTo?: (incident: Incident) => string;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Default: `pagerduty:` and a short hash of the routing key. */
+  name?: string;
+}
+
+const OptionsSchema = z
+  .object({
+    routingKey: z.string().min(1).max(100),
+    url: z.string().url().optional(),
+    linkTo: z.custom<(incident: Incident) => string>((f) => typeof f === "function", { message: "must be a function" }).optional(),
+    timeoutMs: z.number().int().min(1).max(600_000).optional(),
+    retry: z.object({ attempts: z.number().int().min(1).max(100), minDelayMs: z.number().int().min(0), maxDelayMs: z.number().int().min(0) }).partial().strict().optional(),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+const SEVERITY: Record<Incident["severity"], "critical" | "error" | "warning" | "info"> = { critical: "critical", high: "error", medium: "warning", low: "info" };
+
+/** An Events API v2 request body. */
+export interface PagerdutyEvent {
+  routing_key: string;
+  event_action: "trigger" | "acknowledge" | "resolve";
+  dedup_key: string;
+  payload?: { summary: string; source: string; severity: string; timestamp: string; component?: string; group?: string; class?: string; custom_details: Record<string, unknown> };
+  links?: Array<{ href: string; text: string }>;
+}
+
+/**
+ * Pages through the PagerDuty Events API v2: a new, reopened, recurring or re-rated incident
+ * triggers (dedup key = incident id, so PagerDuty keeps one alert), acknowledging acknowledges,
+ * resolving resolves. Only 429 and 5xx are retried.
+ */
+export function pagerdutyNotifier(options: PagerdutyNotifierOptions): Notifier {
+  const o = parseOrThrow(OptionsSchema, options, "pagerdutyNotifier options");
+  const url = o.url ?? "https://events.pagerduty.com/v2/enqueue";
+  const tag = createHash("sha256").update(o.routingKey).digest("hex").slice(0, 8);
+  return defineNotifier({
+    name: o.name ?? `pagerduty:${tag}`,
+    timeoutMs: o.timeoutMs,
+    retry: o.retry,
+    async send(batch, { signal }) {
+      for (const notification of batch) {
+        for (const event of pagerdutyEvents(notification, o.routingKey, o.linkTo)) {
+          await postJson(url, JSON.stringify(event), {}, signal, (status) => status === 429 || status >= 500);
+        }
+      }
+    },
+  });
+}
+
+/** The Events API requests for one notification (none for notes and assignments). */
+export function pagerdutyEvents(notification: Notification, routingKey: string, linkTo?: (incident: Incident) => string): PagerdutyEvent[] {
+  const incidents = "incidents" in notification.data ? notification.data.incidents : [notification.data.incident];
+  const action = ACTION[notification.type];
+  if (!action) return [];
+  return incidents.map((incident) => {
+    const event: PagerdutyEvent = { routing_key: routingKey, event_action: action(incident), dedup_key: incident.id };
+    if (event.event_action === "trigger") {
+      event.payload = {
+        summary: `#${incident.number} ${incident.title}`.slice(0, 1024),
+        source: incident.agentId ?? `workspace ${incident.workspaceId}`,
+        severity: SEVERITY[incident.severity],
+        timestamp: incident.lastSeenAt,
+        component: incident.agentId ?? undefined,
+        group: incident.workspaceId,
+        class: incident.kind,
+        custom_details: {
+          incident: incident.id,
+          number: incident.number,
+          workspace: incident.workspaceId,
+          environment: incident.environment,
+          run: incident.runId,
+          event: incident.eventId,
+          trace: incident.traceId,
+          occurrences: incident.occurrences,
+          severity_reason: incident.severityReason.explanation,
+          summary: incident.summary.slice(0, 2000),
+        },
+      };
+      if (event.payload.component === undefined) delete event.payload.component;
+      const href = linkTo ? safeLink(linkTo, incident) : null;
+      if (href) event.links = [{ href, text: `Incident #${incident.number}` }];
+    }
+    return event;
+  });
+}
+
+const ACTION: Partial<Record<Notification["type"], (incident: Incident) => PagerdutyEvent["event_action"]>> = {
+  "incident.created": () => "trigger",
+  "incident.reopened": () => "trigger",
+  "incident.recurred": () => "trigger",
+  "incident.severity_changed": () => "trigger",
+  "incident.acknowledged": () => "acknowledge",
+  "incident.resolved": () => "resolve",
+  // a digest brings each incident up to date: open ones trigger, resolved ones resolve
+  "incident.digest": (incident) => (incident.status === "resolved" ? "resolve" : "trigger"),
+};

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import type { Incident } from "../core/incident.js";
+import { IdSchema, KindSchema, SeveritySchema, severityRank } from "../core/schemas.js";
+import { NOTIFICATION_EVENTS, type NotificationEvent, type Notifier, type Route } from "./contract.js";
+
+const RetrySchema = z
+  .object({ attempts: z.number().int().min(1).max(100), minDelayMs: z.number().int().min(0).max(86_400_000), maxDelayMs: z.number().int().min(0).max(86_400_000) })
+  .partial()
+  .strict();
+
+const NotifierSchema = z.custom<Notifier>(
+  (n) => typeof n === "object" && n !== null && typeof (n as Notifier).name === "string" && (n as Notifier).name.length > 0 && typeof (n as Notifier).send === "function",
+  { message: "must be a Notifier { name, send(batch) }" },
+);
+
+/** One route, as `createIncidents({ routes })` validates it. */
+export const RouteSchema = z
+  .object({
+    notifier: NotifierSchema,
+    minSeverity: SeveritySchema.optional(),
+    severities: z.array(SeveritySchema).min(1).optional(),
+    kinds: z.array(KindSchema).min(1).optional(),
+    agents: z.array(IdSchema).min(1).max(1000).optional(),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).optional(),
+    digest: z.object({ everyMs: z.number().int().min(1000).max(7 * 86_400_000) }).strict().optional(),
+    recurredEveryMs: z.number().int().min(0).max(7 * 86_400_000).optional(),
+  })
+  .strict();
+
+export const RoutesSchema = z
+  .array(RouteSchema)
+  .max(100)
+  .superRefine((routes, ctx) => {
+    // a pending delivery finds its notifier by name after a restart: names must say which one
+    const seen = new Map<string, Notifier>();
+    routes.forEach((route, i) => {
+      const other = seen.get(route.notifier.name);
+      if (other && other !== route.notifier) {
+        ctx.addIssue({ code: "custom", path: [i, "notifier", "name"], message: `"${route.notifier.name}" names two different notifiers: give one a name of its own` });
+      }
+      seen.set(route.notifier.name, route.notifier);
+      const retry = RetrySchema.safeParse(route.notifier.retry ?? {});
+      if (!retry.success) ctx.addIssue({ code: "custom", path: [i, "notifier", "retry"], message: "must be { attempts 1-100, minDelayMs, maxDelayMs }" });
+      const timeout = route.notifier.timeoutMs;
+      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= 600_000)) {
+        ctx.addIssue({ code: "custom", path: [i, "notifier", "timeoutMs"], message: "must be 1 to 600000 ms" });
+      }
+    });
+  });
+
+/** Whether a change of `incident` goes to `route`. A filter left out matches everything. Pure. */
+export function routeMatches(route: Route, event: NotificationEvent, incident: Incident): boolean {
+  return (
+    (route.minSeverity === undefined || severityRank(incident.severity) >= severityRank(route.minSeverity)) &&
+    (route.severities === undefined || route.severities.includes(incident.severity)) &&
+    (route.kinds === undefined || route.kinds.includes(incident.kind)) &&
+    (route.agents === undefined || (incident.agentId !== null && route.agents.includes(incident.agentId))) &&
+    (route.events === undefined || route.events.includes(event))
+  );
+}

@@ -1,0 +1,122 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { parseOrThrow } from "../core/schemas.js";
+import { defineNotifier, type Notification, type Notifier, type RetryPolicy } from "./contract.js";
+import { describeUrl, postJson } from "./http.js";
+
+export interface WebhookNotifierOptions {
+  /** Where to POST each notification (http or https). */
+  url: string;
+  /** A Standard Webhooks secret: `whsec_` and base64 bytes. */
+  secret: string;
+  /** Per-attempt timeout (default 10 000 ms). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Default: `webhook:<origin><path>`. */
+  name?: string;
+}
+
+const RetrySchema = z
+  .object({ attempts: z.number().int().min(1).max(100), minDelayMs: z.number().int().min(0), maxDelayMs: z.number().int().min(0) })
+  .partial()
+  .strict();
+
+const OptionsSchema = z
+  .object({
+    url: z.string().url().refine((u) => /^https?:/.test(u), "must be an http or https URL"),
+    secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64"),
+    timeoutMs: z.number().int().min(1).max(600_000).optional(),
+    retry: RetrySchema.optional(),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+/**
+ * Sends each notification as a Standard Webhooks request: the JSON body, `webhook-id` (the
+ * delivery id, the same on every retry), `webhook-timestamp` (seconds) and `webhook-signature`
+ * (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`). 408, 429 and 5xx are retried; other 4xx are
+ * not. Receivers check requests with {@link verifyWebhook}.
+ */
+export function webhookNotifier(options: WebhookNotifierOptions): Notifier {
+  const o = parseOrThrow(OptionsSchema, options, "webhookNotifier options");
+  const key = secretBytes(o.secret);
+  return defineNotifier({
+    name: o.name ?? `webhook:${describeUrl(o.url)}`,
+    timeoutMs: o.timeoutMs,
+    retry: o.retry,
+    async send(batch, { signal }) {
+      for (const notification of batch) {
+        const body = JSON.stringify(notification);
+        const timestamp = String(Math.floor(Date.now() / 1000));
+        await postJson(o.url, body, {
+          "webhook-id": notification.id,
+          "webhook-timestamp": timestamp,
+          "webhook-signature": `v1,${sign(key, notification.id, timestamp, body)}`,
+          "user-agent": "agent-incidents",
+        }, signal);
+      }
+    },
+  });
+}
+
+/** Why a webhook request was refused by {@link verifyWebhook}. */
+export class WebhookVerificationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WebhookVerificationError";
+  }
+}
+
+/**
+ * Checks a Standard Webhooks request and returns its notification. Throws a
+ * `WebhookVerificationError` when a header is missing, the timestamp is more than `toleranceS`
+ * (default 300) seconds away from now, or no `v1` signature matches the raw body.
+ *
+ * @example
+ * ```ts
+ * const notification = verifyWebhook(process.env.WEBHOOK_SECRET, rawBody, request.headers);
+ * if (seen.has(notification.id)) return; // at-least-once: dedupe on the delivery id
+ * ```
+ */
+export function verifyWebhook(
+  secret: string,
+  body: string,
+  headers: Headers | Record<string, string | string[] | undefined>,
+  options: { toleranceS?: number; now?: Date } = {},
+): Notification {
+  const header = (name: string): string => {
+    const value = headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()];
+    const text = Array.isArray(value) ? value[0] : value;
+    if (!text) throw new WebhookVerificationError(`missing ${name} header`);
+    return text;
+  };
+  const id = header("webhook-id");
+  const timestamp = header("webhook-timestamp");
+  const signatures = header("webhook-signature");
+  const sent = Number(timestamp);
+  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  if (!/^\d+$/.test(timestamp) || Math.abs(now - sent) > (options.toleranceS ?? 300)) {
+    throw new WebhookVerificationError("webhook-timestamp is too old or too new: a replay, or a clock out of step");
+  }
+  const expected = Buffer.from(sign(secretBytes(secret), id, timestamp, body), "base64");
+  const matches = signatures.split(" ").some((candidate) => {
+    const [version, signature] = candidate.split(",");
+    if (version !== "v1" || !signature) return false;
+    const given = Buffer.from(signature, "base64");
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+  if (!matches) throw new WebhookVerificationError("no webhook-signature matches the body");
+  try {
+    return JSON.parse(body) as Notification;
+  } catch {
+    throw new WebhookVerificationError("the body is not JSON");
+  }
+}
+
+function secretBytes(secret: string): Buffer {
+  return Buffer.from(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret, "base64");
+}
+
+function sign(key: Buffer, id: string, timestamp: string, body: string): string {
+  return createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
+}
