@@ -207,7 +207,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       byNotifier.set(entry.notifier, list);
     }
     await Promise.all([...byNotifier].map(([name, entries]) => deliverClaimed(name, entries)));
-    if (claimed.length === 50) again = true;
+    // what was just delivered may have been holding back the next change of its incident
+    if (claimed.length > 0) again = true;
   };
 
   const deliverClaimed = async (name: string, entries: ClaimedDelivery[]): Promise<void> => {

@@ -4,7 +4,8 @@ import { asIncidentError, ClosedError, NotFoundError, StorageError, type Inciden
 import { parseOrThrow } from "../core/schemas.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
-import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
+import { defineStore, type IncidentStore, type IngestRequest, type IngestResult, type Outbox, type OutboxEntry } from "./contract.js";
+import { outboxParams, outboxSql, rowToDelivery, type OutboxRow } from "./sql-outbox.js";
 import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
 import {
   countDeltas,
@@ -182,6 +183,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     });
 
   const read = (row: IncidentRow): Incident => rowToIncident(row, NAME);
+  const outboxText = outboxSql("postgres", `${s}.`);
+  const addDeliveries = async (client: PgClient, entries: readonly unknown[] | undefined, at: string): Promise<void> => {
+    for (const entry of (entries ?? []) as OutboxEntry[]) await client.query(outboxText.insert, outboxParams(entry, at));
+  };
 
   const recount = async (client: PgClient, before: Incident | null, after: Incident): Promise<void> => {
     for (const d of countDeltas(before, after)) {
@@ -281,12 +286,37 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       );
       // the same (runId, eventId) reported concurrently under another fingerprint: undo, report a duplicate
       if (inserted.rowCount === 0) throw new RetryAsDuplicate();
+      await addDeliveries(client, request.deliveries?.(incident, decision.outcome), request.at);
       return { outcome: decision.outcome, incident };
     }, request.runId !== null && request.eventId !== null);
+
+  const outbox: Outbox = {
+    async claim(request) {
+      const rows: Array<OutboxRow & { seq: string }> = await query("outbox claim failed", outboxText.claim, [request.now, request.worker, request.notifiers, request.limit, request.leaseUntil]);
+      return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(rowToDelivery);
+    },
+    async settle(id, worker, outcome) {
+      await query("outbox update failed", outboxText.settle, [outcome.status, outcome.attempts, outcome.dueAt ?? null, outcome.error ?? null, outcome.at, id, worker]);
+    },
+    async release(worker) {
+      await query("outbox release failed", outboxText.release, [worker]);
+    },
+    async prune(before) {
+      return (await tracked(async () => {
+        await migrate();
+        return (await pool.query(outboxText.prune, [before]).catch((error: unknown) => Promise.reject(wrap(error, "outbox prune failed")))).rowCount ?? 0;
+      }));
+    },
+    async deliveries(q) {
+      const rows: OutboxRow[] = await query("outbox read failed", outboxText.list, [q.status ?? null, q.limit]);
+      return rows.map(rowToDelivery);
+    },
+  };
 
   return defineStore({
     name: NAME,
     durable: true,
+    outbox,
     migrate,
     async ingest(request) {
       try {
@@ -305,6 +335,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         if (result === null) return current;
         await update(client, current, result.incident);
         await addActivity(client, result.activity);
+        await addDeliveries(client, result.deliveries, result.activity.at);
         return result.incident;
       }),
     async get(workspaceId, id) {

@@ -113,6 +113,33 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string }> = 
       DROP TABLE {t}snapshots;
     `,
   },
+  {
+    version: 3,
+    name: "notification outbox",
+    template: `
+      -- written in the same transaction as the change it announces; claimed by workers with a lease
+      CREATE TABLE {t}outbox (
+        seq {serial},
+        id TEXT NOT NULL UNIQUE,
+        notifier TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        incident_id TEXT NOT NULL,
+        digest SMALLINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL,
+        due_at TEXT NOT NULL,
+        claimed_by TEXT,
+        lease_until TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        settled_at TEXT,
+        notification {json} NOT NULL
+      );
+      CREATE INDEX outbox_due ON {t}outbox (status, notifier, due_at, seq);
+      CREATE INDEX outbox_by_incident ON {t}outbox (notifier, incident_id, seq);
+      CREATE INDEX outbox_settled ON {t}outbox (settled_at);
+    `,
+  },
 ];
 
 /** The migrations for one dialect; `schema` (PostgreSQL) prefixes every table. */

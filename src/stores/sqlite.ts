@@ -4,7 +4,8 @@ import { asIncidentError, ClosedError, NotFoundError, StorageError, type Inciden
 import { parseOrThrow } from "../core/schemas.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
-import { defineStore, type IncidentStore, type IngestResult } from "./contract.js";
+import { defineStore, type ClaimedDelivery, type IncidentStore, type IngestResult, type Outbox, type OutboxEntry } from "./contract.js";
+import { named, outboxParams, outboxSql, rowToDelivery, type OutboxRow } from "./sql-outbox.js";
 import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
 import {
   countDeltas,
@@ -155,6 +156,20 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     scanSince: db.prepare("SELECT * FROM incidents WHERE workspace_id = ? AND created_at >= ?"),
   };
 
+  const outboxText = outboxSql("sqlite", "");
+  const outboxSt = {
+    insert: db.prepare(outboxText.insert),
+    claim: db.prepare(outboxText.claim),
+    claimUpdate: db.prepare(outboxText.claimUpdate),
+    settle: db.prepare(outboxText.settle),
+    release: db.prepare(outboxText.release),
+    prune: db.prepare(outboxText.prune),
+    list: db.prepare(outboxText.list),
+  };
+  const addDeliveries = (entries: readonly unknown[] | undefined, at: string): void => {
+    for (const entry of (entries ?? []) as OutboxEntry[]) outboxSt.insert.run(named(outboxParams(entry, at)));
+  };
+
   // list queries vary only by which filters are present: a handful of shapes, each prepared once
   const statements = new Map<string, SqliteStatement>();
   const prepared = (text: string): SqliteStatement => {
@@ -206,6 +221,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     if (decision.outcome !== "recurred") sql.insertSnapshot.run(incident.id, incident.episodes.length, JSON.stringify(request.snapshot()));
     if (decision.activity) addActivity(decision.activity);
     sql.insertOccurrence.run(workspaceId, incident.id, request.kind, fingerprint, request.runId, request.eventId, request.traceId, request.at);
+    addDeliveries(request.deliveries?.(incident, decision.outcome), request.at);
     return { outcome: decision.outcome, incident };
   });
 
@@ -217,8 +233,29 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     if (result === null) return current;
     update(current, result.incident);
     addActivity(result.activity);
+    addDeliveries(result.deliveries, result.activity.at);
     return result.incident;
   });
+
+  const claim = db.transaction((request: Parameters<Outbox["claim"]>[0]): ClaimedDelivery[] => {
+    const rows = outboxSt.claim.all(named([request.now, request.worker, JSON.stringify(request.notifiers), request.limit, request.leaseUntil])) as Array<OutboxRow & { seq: number }>;
+    for (const row of rows) outboxSt.claimUpdate.run(request.worker, request.leaseUntil, row.seq);
+    return rows.map(rowToDelivery);
+  });
+
+  const outbox: Outbox = {
+    claim: (request) => guard("outbox claim failed", () => claim.immediate(request)),
+    settle: (id, worker, outcome) =>
+      guard("outbox update failed", () => {
+        outboxSt.settle.run(named([outcome.status, outcome.attempts, outcome.dueAt ?? null, outcome.error ?? null, outcome.at, id, worker]));
+      }),
+    release: (worker) =>
+      guard("outbox release failed", () => {
+        outboxSt.release.run(named([worker]));
+      }),
+    prune: (before) => guard("outbox prune failed", () => outboxSt.prune.run(named([before])).changes),
+    deliveries: (query) => guard("outbox read failed", () => (outboxSt.list.all(named([query.status ?? null, query.limit])) as OutboxRow[]).map(rowToDelivery)),
+  };
 
   /**
    * Runs `body`; while another connection holds the lock, waits without blocking the event loop
@@ -247,6 +284,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
   return defineStore({
     name: NAME,
     durable,
+    outbox,
     ingest: (request) => guard("report failed", (): IngestResult => ingest.immediate(request)),
     mutate: (workspaceId, id, apply) => guard("update failed", (): Incident => mutate.immediate(workspaceId, id, apply)),
     get: (workspaceId, id) =>
