@@ -1,0 +1,96 @@
+import { readFileSync } from "node:fs";
+import { Ajv } from "ajv";
+import { afterEach, describe, expect, it } from "vitest";
+import { createIncidents, type IncidentEvent } from "agent-incidents";
+import { pagerdutyNotifier } from "agent-incidents/notifiers";
+import { ROOT } from "../e2e/spawn.js";
+import { startReceiver, until } from "./receiver.js";
+
+// PagerDuty's own published description of the Events API v2, from ../shared/fixtures
+const spec = JSON.parse(readFileSync(new URL("../shared/fixtures/pagerduty-events-v2.openapi.json", `file://${ROOT}`), "utf8"));
+/** The spec's schemas, made strict: a field PagerDuty does not define is an error, not ignored. */
+function strict(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(strict);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "example" || key === "examples") continue;
+    out[key] = strict(value);
+  }
+  if (out["type"] === "object" && out["properties"]) out["additionalProperties"] = false;
+  return out;
+}
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajv.addFormat("url", (v: string) => /^https?:\/\/\S+$/.test(v));
+ajv.addFormat("date-time", (v: string) => !Number.isNaN(Date.parse(v)) && /T.*(Z|[+-]\d\d:?\d\d)$/.test(v));
+ajv.addSchema({ components: strict(spec.components) }, "pd");
+const body = strict(spec.paths["/enqueue"].post.requestBody.content["application/json"].schema) as object;
+const validate = ajv.compile(JSON.parse(JSON.stringify(body).replaceAll('"#/components/', '"pd#/components/')));
+
+const scope = { workspaceId: "ws_pd", agentId: "agt_refunds", environment: "production" as const };
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const thing of open.splice(0)) await thing.close();
+});
+
+describe("pagerdutyNotifier", () => {
+  it("triggers, acknowledges and resolves one alert per incident, every request valid against PagerDuty's schema", async () => {
+    const receiver = await startReceiver((_r, _i, res) => void res.writeHead(202, { "content-type": "application/json" }).end('{"status":"success"}'));
+    open.push(receiver);
+    const notifier = pagerdutyNotifier({ routingKey: "R0UTINGKEY123", url: receiver.url, linkTo: (i) => `https://console.example.com/incidents/${i.number}` });
+    const incidents = createIncidents({ routes: [{ notifier }] });
+    open.push(incidents);
+    const report = incidents.reporter(scope);
+    const ops = incidents.as({ id: "usr_ana", role: "operator", workspaceId: scope.workspaceId });
+    const { incident } = await report.executionFailed({ runId: "run_9", eventId: "evt_3", action: { type: "refund.create" }, connector: { id: "con_stripe", provider: "stripe" }, error: { message: "down" } });
+    await ops.acknowledge(incident.id);
+    await ops.addNote(incident.id, "looking"); // no PagerDuty request for a note
+    await ops.resolve(incident.id, { note: "fixed", rootCause: "external" });
+    for (const [i, severity] of (["high", "medium", "low"] as const).entries()) {
+      await ops.escalate({ title: `manual ${severity}`, severity, agentId: "agt_refunds", runId: `run_${i}` });
+    }
+    await until(() => receiver.requests.length === 6);
+    const events = receiver.bodies() as unknown as Array<Record<string, any>>;
+    for (const event of events) {
+      const valid = validate(event);
+      expect(validate.errors ?? [], JSON.stringify(event)).toEqual([]);
+      expect(valid).toBe(true);
+    }
+    expect(events.map((e) => e["event_action"])).toEqual(["trigger", "acknowledge", "resolve", "trigger", "trigger", "trigger"]);
+    expect(events.slice(0, 3).every((e) => e["dedup_key"] === incident.id)).toBe(true);
+    expect(events[0]).toMatchObject({
+      routing_key: "R0UTINGKEY123",
+      payload: { severity: "critical", source: "agt_refunds", summary: `#1 ${incident.title}`, custom_details: { run: "run_9", event: "evt_3" } },
+      links: [{ href: "https://console.example.com/incidents/1", text: "Incident #1" }],
+    });
+    expect(events.slice(3).map((e) => e["payload"]["severity"])).toEqual(["error", "warning", "info"]);
+    // and the schema does refuse what PagerDuty would refuse
+    expect(validate({ ...events[0], payload: { ...events[0]!["payload"], severity: "high" } })).toBe(false);
+    expect(validate({ ...events[0], dedupKey: "x" })).toBe(false);
+  });
+
+  it("retries only 429 and 5xx", async () => {
+    const statuses = [429, 500, 202, 408, 400];
+    const receiver = await startReceiver((_r, i, res) => void res.writeHead(statuses[i] ?? 202).end());
+    open.push(receiver);
+    const failed: Array<IncidentEvent<"notification.failed">> = [];
+    const incidents = createIncidents({ routes: [{ notifier: pagerdutyNotifier({ routingKey: "K", url: receiver.url, retry: { attempts: 5, minDelayMs: 5, maxDelayMs: 10 } }) }] });
+    open.push(incidents);
+    incidents.on("notification.failed", (e) => void failed.push(e));
+    const report = incidents.reporter(scope);
+    await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" });
+    await until(() => receiver.requests.length === 3);
+    await report.anomaly({ runId: "r", eventId: "e2", pattern: "two" });
+    await until(() => failed.length === 1);
+    await report.anomaly({ runId: "r", eventId: "e3", pattern: "three" });
+    await until(() => failed.length === 2);
+    expect(receiver.requests).toHaveLength(5);
+    expect(failed.map((f) => f.data.attempts)).toEqual([1, 1]);
+  });
+
+  it("does not name its routing key", () => {
+    const notifier = pagerdutyNotifier({ routingKey: "SECRETKEY123" });
+    expect(notifier.name).toMatch(/^pagerduty:[0-9a-f]{8}$/);
+    expect(notifier.name).not.toContain("SECRETKEY");
+  });
+});
