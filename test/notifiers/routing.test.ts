@@ -1,0 +1,131 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createIncidents, type Incident } from "agent-incidents";
+import { callbackNotifier, type Notification, type NotificationEvent, type Route } from "agent-incidents/notifiers";
+import { until } from "./receiver.js";
+
+const SEVERITIES = ["critical", "high", "medium", "low"] as const;
+const RANK = { critical: 3, high: 2, medium: 1, low: 0 } as const;
+const EVENTS = ["created", "recurred", "acknowledged", "severity_changed", "updated", "resolved", "reopened"] as const;
+
+/** The filters as the docs state them, written out independently of the library's matcher. */
+function expected(filters: Omit<Route, "notifier">, event: NotificationEvent, incident: Incident): boolean {
+  if (filters.minSeverity && RANK[incident.severity] < RANK[filters.minSeverity]) return false;
+  if (filters.severities && !filters.severities.includes(incident.severity)) return false;
+  if (filters.kinds && !filters.kinds.includes(incident.kind)) return false;
+  if (filters.agents && !(incident.agentId && filters.agents.includes(incident.agentId))) return false;
+  if (filters.events && !filters.events.includes(event)) return false;
+  return true;
+}
+
+const filtersArb = fc.record(
+  {
+    minSeverity: fc.constantFrom(...SEVERITIES),
+    severities: fc.uniqueArray(fc.constantFrom(...SEVERITIES), { minLength: 1 }),
+    kinds: fc.uniqueArray(fc.constantFrom("policy_blocked", "execution_failed", "approval_rejected", "agent_error", "anomaly", "manual"), { minLength: 1 }),
+    agents: fc.uniqueArray(fc.constantFrom("agt_a", "agt_b", "agt_c"), { minLength: 1 }),
+    events: fc.uniqueArray(fc.constantFrom(...EVENTS), { minLength: 1 }),
+  },
+  { requiredKeys: [] },
+);
+
+const stepArb = fc.oneof(
+  fc.record({ do: fc.constant("report" as const), kind: fc.constantFrom("anomaly", "failure", "rejection", "error"), agent: fc.constantFrom("agt_a", "agt_b"), fp: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({ do: fc.constantFrom("acknowledge" as const, "resolve" as const, "note" as const, "reopen" as const, "critical" as const), pick: fc.nat() }),
+);
+
+describe("routes deliver exactly what their filters say", () => {
+  it("for random routes and random incidents and changes", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(filtersArb, { minLength: 1, maxLength: 4 }), fc.array(stepArb, { minLength: 1, maxLength: 25 }), async (filters, steps) => {
+        const got = filters.map(() => [] as Notification[]);
+        const routes = filters.map((f, i) => ({ ...f, recurredEveryMs: 0, notifier: callbackNotifier(async (batch) => void got[i]!.push(...batch), { name: `route${i}` }) }));
+        const incidents = createIncidents({ routes });
+        const changes: Array<{ event: NotificationEvent; incident: Incident }> = [];
+        const ops = incidents.as({ id: "usr", role: "operator", workspaceId: "ws" });
+        let n = 0;
+        for (const step of steps) {
+          n += 1;
+          if (step.do === "report") {
+            const report = incidents.reporter({ workspaceId: "ws", agentId: step.agent, environment: "development" });
+            const base = { runId: "r", eventId: `e${n}` };
+            const action = { type: `act${step.fp}` };
+            const result =
+              step.kind === "anomaly" ? await report.anomaly({ ...base, pattern: `p${step.fp}` })
+              : step.kind === "failure" ? await report.executionFailed({ ...base, action, connector: { id: "c", provider: "stripe" }, error: { message: "x" } })
+              : step.kind === "rejection" ? await report.approvalRejected({ ...base, action, approval: { id: `a${n}`, decidedBy: "usr" } })
+              : await report.runEnded({ runId: `r${step.fp}`, eventId: `e${n}`, status: "errored", error: { name: `E${step.fp}`, message: "x" } });
+            if (result && result.outcome !== "duplicate") changes.push({ event: result.outcome, incident: result.incident });
+            continue;
+          }
+          const { items } = await ops.list({ limit: 100 });
+          const target = items[step.pick % Math.max(1, items.length)];
+          if (!target) continue;
+          const change = await (async (): Promise<[NotificationEvent, Incident] | null> => {
+            try {
+              if (step.do === "acknowledge") return ["acknowledged", await ops.acknowledge(target.id)];
+              if (step.do === "resolve") return ["resolved", await ops.resolve(target.id, { note: "done", rootCause: "other" })];
+              if (step.do === "reopen") return ["reopened", await ops.reopen(target.id)];
+              if (step.do === "note") return ["updated", await ops.addNote(target.id, "note")];
+              const updated = await ops.setSeverity(target.id, "critical", "worse");
+              return updated.version === target.version ? null : ["severity_changed", updated];
+            } catch {
+              return null; // a transition the lifecycle does not allow: no change, no notification
+            }
+          })();
+          if (change) changes.push({ event: change[0], incident: change[1] });
+        }
+        const want = filters.map((f) => changes.filter((c) => expected(f, c.event, c.incident)).map((c) => `incident.${c.event} ${c.incident.id} v${c.incident.version}`));
+        await until(() => got.every((g, i) => g.length >= want[i]!.length), 5000);
+        await incidents.close();
+        const seen = got.map((g) => g.map((x) => `${x.type} ${"incident" in x.data ? `${x.data.incident.id} v${x.data.incident.version}` : ""}`));
+        expect(seen).toEqual(want);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("digests", () => {
+  it("batch matching notifications into one incident.digest per interval, and close() flushes the rest", async () => {
+    const batches: Notification[][] = [];
+    const incidents = createIncidents({
+      routes: [{ notifier: callbackNotifier(async (batch) => void batches.push([...batch]), { name: "review" }), severities: ["low"], digest: { everyMs: 1000 } }],
+    });
+    const report = incidents.reporter({ workspaceId: "ws", agentId: "agt", environment: "development" });
+    for (let i = 0; i < 3; i++) await report.runEnded({ runId: `r${i}`, status: "errored", error: { name: `E${i}`, message: "x" } });
+    await report.executionFailed({ runId: "r", eventId: "e", action: { type: "t" }, connector: { id: "c", provider: "p" }, error: { message: "critical, not for the digest" } });
+    await until(() => batches.length === 1, 3000);
+    expect(batches[0]).toHaveLength(1);
+    expect(batches[0]![0]).toMatchObject({ type: "incident.digest" });
+    const digest = batches[0]![0]!.data as { incidents: Incident[] };
+    expect(digest.incidents.map((i) => i.title)).toEqual(["Run ended in error: E0: x", "Run ended in error: E1: x", "Run ended in error: E2: x"]);
+    await report.runEnded({ runId: "r9", status: "errored", error: { name: "E9", message: "x" } });
+    await incidents.close();
+    expect(batches).toHaveLength(2);
+    expect((batches[1]![0]!.data as { incidents: Incident[] }).incidents).toHaveLength(1);
+  });
+
+  it("sends a recurring incident's recurrence at most once per interval", async () => {
+    const types: string[] = [];
+    const incidents = createIncidents({ routes: [{ notifier: callbackNotifier(async (batch) => void types.push(...batch.map((n) => n.type)), { name: "cb" }) }] });
+    const report = incidents.reporter({ workspaceId: "ws", agentId: "agt", environment: "development" });
+    for (let i = 0; i < 10; i++) await report.anomaly({ runId: "r", eventId: `e${i}`, pattern: "same" });
+    await until(() => types.length >= 2);
+    await incidents.close();
+    // created, then the third occurrence raises severity to high (the repeat floor): sent; the rest are throttled
+    expect(types).toEqual(["incident.created", "incident.recurred"]);
+  });
+});
+
+describe("route validation", () => {
+  it("refuses two different notifiers with one name, and bad filters", () => {
+    const a = callbackNotifier(async () => undefined, { name: "same" });
+    const b = callbackNotifier(async () => undefined, { name: "same" });
+    expect(() => createIncidents({ routes: [{ notifier: a }, { notifier: b }] })).toThrow(/routes\.1\.notifier\.name: "same" names two different notifiers/);
+    expect(() => createIncidents({ routes: [{ notifier: a }, { notifier: a, minSeverity: "high" }] })).not.toThrow();
+    expect(() => createIncidents({ routes: [{ notifier: a, events: ["exploded" as never] }] })).toThrow(/routes\.0\.events\.0/);
+    expect(() => createIncidents({ routes: [{ notifier: { name: "x" } as never }] })).toThrow(/must be a Notifier/);
+    expect(() => createIncidents({ routes: [{ notifier: a, digest: { everyMs: 5 } }] })).toThrow(/digest\.everyMs/);
+  });
+});
