@@ -80,11 +80,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     const timeoutMs = notifier.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
+      // ends the try on timeout or close, also when `send` ignores its signal
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          controller.abort(new DeliveryError(`no answer within ${timeoutMs} ms`, { retryable: true }));
-          reject(new DeliveryError(`no answer within ${timeoutMs} ms`, { retryable: true }));
-        }, timeoutMs);
+        timer = setTimeout(() => controller.abort(new DeliveryError(`no answer within ${timeoutMs} ms`, { retryable: true })), timeoutMs);
+        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
       });
       // a copy per try: a notifier that changes what it was given cannot change the next try
       await Promise.race([Promise.resolve().then(() => notifier.send([structuredClone(notification)], { attempt: number, signal: controller.signal })), timeout]);
