@@ -27,7 +27,7 @@ export interface DeliveryOptions {
   closeTimeoutMs: number;
   /** How often the outbox is polled for retries and other processes' entries (default 1000 ms). */
   pollMs: number;
-  /** How long a claim lasts before another worker may take the entry (default 60 000 ms). */
+  /** How long a claim lasts before another worker may take the entry (default 60 000 ms; at least twice the longest notifier timeout). */
   leaseMs: number;
   /** Delivered and dead outbox entries are pruned after this long (default 7 days). */
   retentionMs: number;
@@ -60,6 +60,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   for (const route of options.routes) notifiers.set(route.notifier.name, route.notifier);
   const policy = (notifier: Notifier): RetryPolicy => ({ ...DEFAULT_RETRY, ...notifier.retry });
   const worker = options.newId("wkr");
+  // a claim must outlast a try: a lease shorter than twice the longest timeout is raised to that
+  const leaseMs = Math.max(options.leaseMs, 2 * Math.max(0, ...options.routes.map((r) => r.notifier.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
   const inFlight = new Set<Promise<unknown>>();
   const controllers = new Set<AbortController>();
   /** (route, incident) -> when its last `recurred` was planned: at most one per interval. */
@@ -192,31 +194,41 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       claimed = await outbox.claim({
         worker,
         now: new Date(now).toISOString(),
-        leaseUntil: new Date(now + options.leaseMs).toISOString(),
+        leaseUntil: new Date(now + leaseMs).toISOString(),
         limit: 50,
         notifiers: [...notifiers.keys()],
       });
     } catch {
       return; // the database is away: the next poll tries again
     }
+    const leaseEnds = now + leaseMs;
     const byNotifier = new Map<string, ClaimedDelivery[]>();
     for (const entry of claimed) {
       const list = byNotifier.get(entry.notifier) ?? [];
       list.push(entry);
       byNotifier.set(entry.notifier, list);
     }
-    await Promise.all([...byNotifier].map(([name, entries]) => deliverClaimed(name, entries)));
+    await Promise.all([...byNotifier].map(([name, entries]) => deliverClaimed(name, entries, leaseEnds)));
     // what was just delivered may have been holding back the next change of its incident
     if (claimed.length > 0) again = true;
   };
 
-  const deliverClaimed = async (name: string, entries: ClaimedDelivery[]): Promise<void> => {
+  const deliverClaimed = async (name: string, entries: ClaimedDelivery[], leaseEnds: number): Promise<void> => {
     const notifier = notifiers.get(name)!;
     const digest = entries.filter((e) => e.digest);
     const jobs: Job[] = entries.filter((e) => !e.digest).map((e) => ({ entries: [e], notification: e.notification }));
     if (digest.length > 0) jobs.push({ entries: digest, notification: digestOf(digest, options.now()) });
     for (const job of jobs) {
       if (closing) return; // claims go back on close
+      // a claim about to run out is handed back untried: another worker may take it as soon as
+      // it does, and sending it now could deliver it twice
+      if (Date.now() + (notifier.timeoutMs ?? DEFAULT_TIMEOUT_MS) > leaseEnds) {
+        for (const entry of job.entries) {
+          await options.outbox!.settle(entry.id, worker, { status: "pending", attempts: entry.attempts, at: new Date().toISOString(), dueAt: new Date().toISOString() }).catch(() => undefined);
+        }
+        again = true;
+        continue;
+      }
       const tries = Math.max(...job.entries.map((e) => e.attempts)) + 1;
       const failure = await attempt(notifier, job.notification, tries);
       const retry = policy(notifier);

@@ -26,12 +26,13 @@ export function outboxSql(dialect: Dialect, t: string) {
            UPDATE ${t}outbox SET claimed_by = ${p(2)}, lease_until = ${p(5)} FROM picked WHERE ${t}outbox.seq = picked.seq RETURNING ${t}outbox.*`
         : claimable.replace("SELECT o.seq", "SELECT o.*"),
     claimUpdate: `UPDATE ${t}outbox SET claimed_by = ?, lease_until = ? WHERE seq = ?`,
-    settle: `UPDATE ${t}outbox SET status = ${p(1)}, attempts = ${p(2)}, due_at = COALESCE(${p(3)}, due_at), last_error = ${p(4)},
-      settled_at = CASE WHEN ${p(1)} = 'pending' THEN NULL ELSE ${p(5)} END, claimed_by = NULL, lease_until = NULL
+    settle: `UPDATE ${t}outbox SET status = CAST(${p(1)} AS TEXT), attempts = ${p(2)}, due_at = COALESCE(CAST(${p(3)} AS TEXT), due_at),
+      last_error = CAST(${p(4)} AS TEXT), settled_at = CASE WHEN CAST(${p(1)} AS TEXT) = 'pending' THEN NULL ELSE CAST(${p(5)} AS TEXT) END,
+      claimed_by = NULL, lease_until = NULL
       WHERE id = ${p(6)} AND claimed_by = ${p(7)}`,
     release: `UPDATE ${t}outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ${p(1)} AND status = 'pending'`,
     prune: `DELETE FROM ${t}outbox WHERE status <> 'pending' AND settled_at < ${p(1)}`,
-    list: `SELECT * FROM ${t}outbox WHERE (${p(1)} IS NULL OR status = ${p(1)}) ORDER BY seq DESC LIMIT ${p(2)}`,
+    list: `SELECT * FROM ${t}outbox WHERE (CAST(${p(1)} AS TEXT) IS NULL OR status = CAST(${p(1)} AS TEXT)) ORDER BY seq DESC LIMIT ${p(2)}`,
   };
 }
 
