@@ -11,6 +11,7 @@ export type { FakeClock } from "./fake-clock.js";
 export { createFixtures } from "./fixtures.js";
 export type { FixtureScope, SignalFixtures } from "./fixtures.js";
 export type { ConformanceOptions } from "./conformance.js";
+export type { NotifierConformanceOptions, NotifierHarness } from "./notifier-conformance.js";
 
 export function describeStoreConformance(
   _name: string,
@@ -19,5 +20,11 @@ export function describeStoreConformance(
 ): void {
   throw new Error(
     "describeStoreConformance needs vitest, which cannot be loaded with require(): import agent-incidents/testing from an ES module test file (vitest test files are ES modules by default)",
+  );
+}
+
+export function describeNotifierConformance(_name: string, _factory: () => unknown, _options?: unknown): void {
+  throw new Error(
+    "describeNotifierConformance needs vitest, which cannot be loaded with require(): import agent-incidents/testing from an ES module test file",
   );
 }

@@ -1,4 +1,3 @@
-import type * as Vitest from "vitest";
 import { ConflictError, InvalidTransitionError, NotFoundError } from "../core/errors.js";
 import type { Incident } from "../core/incident.js";
 import { SEVERITIES, STATUSES } from "../core/schemas.js";
@@ -6,6 +5,7 @@ import { createIncidents, type Incidents } from "../incidents.js";
 import type { IncidentStore } from "../stores/contract.js";
 import { fakeClock, type FakeClock } from "./fake-clock.js";
 import { createFixtures } from "./fixtures.js";
+import { vitest } from "./vitest.js";
 
 /** Switches for {@link describeStoreConformance}. */
 export interface ConformanceOptions {
@@ -19,9 +19,7 @@ export interface ConformanceOptions {
 
 const HOUR = 60 * 60 * 1000;
 
-// vitest is an optional peer: loaded here, once, so that importing agent-incidents/testing for
-// fakeClock or createFixtures works without it, and the suite says what is missing
-const vitest: typeof Vitest | null = await import("vitest").catch(() => null);
+
 
 /**
  * The store conformance suite, for vitest. Call it at the top level of a test file with a factory
@@ -42,8 +40,7 @@ export function describeStoreConformance(
   options: ConformanceOptions = {},
 ): void {
   const timeout = options.timeoutMs ?? 20_000;
-  if (!vitest) throw new Error("describeStoreConformance runs in vitest: install vitest (npm install -D vitest) and call it from a test file");
-  const { afterEach, beforeEach, describe, expect, it } = vitest;
+  const { afterEach, beforeEach, describe, expect, it } = vitest("describeStoreConformance");
 
   describe(`IncidentStore conformance: ${name}`, { timeout }, () => {
     let store: IncidentStore;

@@ -1,5 +1,7 @@
 export { describeStoreConformance } from "./conformance.js";
 export type { ConformanceOptions } from "./conformance.js";
+export { describeNotifierConformance } from "./notifier-conformance.js";
+export type { NotifierConformanceOptions, NotifierHarness } from "./notifier-conformance.js";
 export { fakeClock } from "./fake-clock.js";
 export type { FakeClock } from "./fake-clock.js";
 export { createFixtures } from "./fixtures.js";
