@@ -7,8 +7,10 @@
  */
 import { resolve } from "node:path";
 import { createIncidents, memoryStore, type IncidentStore } from "agent-incidents";
+import { callbackNotifier, webhookNotifier } from "agent-incidents/notifiers";
 import { sqliteStore } from "agent-incidents/sqlite";
-import { bold, dim, heading, printActivity, printDetail, printStats, printTable } from "./demo/print.js";
+import { bold, dim, heading, printActivity, printDetail, printStats, printTable, severity } from "./demo/print.js";
+import { startReceiver } from "./demo/receiver.js";
 import { DemoRuntime, runScenario, storyClock } from "./demo/runtime.js";
 
 const args = process.argv.slice(2);
@@ -18,7 +20,21 @@ const store: IncidentStore = args.includes("--memory") ? memoryStore() : sqliteS
 
 const clock = storyClock();
 const runtime = new DemoRuntime(clock);
-const incidents = createIncidents({ store, clock, runs: runtime });
+// where on-call hears about it: a webhook receiver started here, and a callback that would page
+const receiver = await startReceiver();
+const pages: string[] = [];
+const page = callbackNotifier(async ([n]) => {
+  if (n && "incident" in n.data) pages.push(`${n.type.replace("incident.", "").padEnd(9)} #${n.data.incident.number} ${n.data.incident.title}`);
+}, { name: "pager" });
+const incidents = createIncidents({
+  store,
+  clock,
+  runs: runtime,
+  routes: [
+    { notifier: webhookNotifier({ url: receiver.url, secret: receiver.secret, name: "on-call-webhook" }), minSeverity: "high" },
+    { notifier: page, minSeverity: "high", events: ["created", "reopened"] },
+  ],
+});
 
 console.log(bold("agent-incidents demo"));
 console.log(
@@ -34,18 +50,11 @@ if (known > 0) {
   for (const i of items) clock.startAfter(i.updatedAt > i.lastSeenAt ? i.updatedAt : i.lastSeenAt);
 }
 
-// where a host would page someone: a handler of the events a critical incident starts with
-let pages = 0;
-const page = (e: { data: { incident: { severity: string } } }) => void (e.data.incident.severity === "critical" && pages++);
-incidents.on("incident.created", page);
-incidents.on("incident.reopened", page);
-
 heading("1. The runtime reports through its hooks");
 await runScenario(incidents, runtime, clock, (agent, runId, what, result) => {
   const outcome = result ? `${result.outcome.padEnd(9)} #${result.incident.number} ${result.incident.severity}` : "no incident";
   console.log(`  ${agent.padEnd(12)} ${dim(runId.slice(-6))}  ${what.padEnd(44)} → ${outcome}`);
 });
-console.log(dim(`  ${pages} critical incident(s) created or reopened would have paged on-call`));
 
 const ana = incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws_acme" });
 
@@ -78,5 +87,15 @@ if (top) {
 heading("5. Stats");
 printStats(await ana.stats());
 
-await incidents.close();
+await incidents.close(); // delivers what is still in flight first
+
+heading("6. Notifications (critical and high: a signed webhook, and a pager callback)");
+for (const { notification: n, duplicate } of receiver.received) {
+  if (!("incident" in n.data)) continue;
+  const i = n.data.incident;
+  console.log(`  webhook  ${n.type.padEnd(26)} ${severity(i.severity)} #${String(i.number).padEnd(3)} ${dim(`${n.id}, signature ok${duplicate ? ", duplicate ignored" : ""}`)}`);
+}
+for (const line of pages) console.log(`  pager    ${line}`);
+if (receiver.received.length === 0) console.log(dim("  (none)"));
+await receiver.close();
 console.log(`\n${dim("Next: npm test · the API in README.md")}`);

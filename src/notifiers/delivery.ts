@@ -67,6 +67,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   /** (route, incident) -> when its last `recurred` was planned: at most one per interval. */
   const lastRecurred = new Map<string, number>();
   let closing = false;
+  /** close() is delivering what is due itself: the regular poll loop stands aside. */
+  let draining = false;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
     inFlight.add(promise);
@@ -160,7 +162,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   let lastPrune = 0;
 
   const poll = (): void => {
-    if (closing || !options.outbox) return;
+    if (closing || draining || !options.outbox) return;
     if (polling) {
       again = true;
       return;
@@ -176,7 +178,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   };
 
   const schedule = (ms: number): void => {
-    if (closing) return;
+    if (closing || draining) return;
     clearTimeout(pollTimer);
     pollTimer = setTimeout(poll, ms);
     pollTimer.unref?.();
@@ -280,6 +282,19 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     },
     async close() {
       if (closing) return;
+      const deadlineAt = Date.now() + options.closeTimeoutMs;
+      // with an outbox, what is due goes out before closing, within the deadline; the rest
+      // (waiting for a retry) stays for the next start
+      if (options.outbox && options.routes.length > 0) {
+        draining = true;
+        clearTimeout(pollTimer);
+        await polling?.catch(() => undefined);
+        while (Date.now() < deadlineAt) {
+          again = false;
+          const drained = await Promise.race([track(pollOnce()).then(() => !again), sleep(Math.max(0, deadlineAt - Date.now()), true).then(() => true)]);
+          if (drained) break;
+        }
+      }
       closing = true;
       clearTimeout(pollTimer);
       // what a digest collected goes out now rather than never
@@ -289,7 +304,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       }
       digests.clear();
       const drained = Promise.allSettled([...inFlight]);
-      const deadline = sleep(options.closeTimeoutMs, true).then(() => "timeout" as const);
+      const deadline = sleep(Math.max(0, deadlineAt - Date.now()), true).then(() => "timeout" as const);
       if ((await Promise.race([drained, deadline])) === "timeout") {
         for (const controller of controllers) controller.abort(new DeliveryError("closing", { retryable: true }));
         await Promise.race([Promise.allSettled([...inFlight]), sleep(100, true)]);

@@ -25,6 +25,11 @@ describe("npm run demo", { timeout: 60_000 }, () => {
     expect(out).toMatch(/▶ \d\d:\d\d:\d\d {2}action\.requested/);
     expect(out).toMatch(/usr_ana resolved #2: policy_issue/);
     expect(out).toMatch(/MTTA\s+\d+\.\d min over 1/);
+    const notifications = out.slice(out.indexOf("6. Notifications"));
+    expect(notifications).toMatch(/webhook {2}incident\.created\s+CRITICAL #1\s+dlv_\w+, signature ok/);
+    expect(notifications).toMatch(/webhook {2}incident\.resolved\s+CRITICAL #2/);
+    expect(notifications).toMatch(/pager {4}created {3}#3 usr_lee rejected refund\.create/);
+    expect(notifications).not.toMatch(/#5/); // low severity is not routed
   });
 
   it("keeps incidents in a SQLite file, so a second run sees the first run's", () => {
@@ -37,5 +42,8 @@ describe("npm run demo", { timeout: 60_000 }, () => {
     expect(second).toMatch(/stripe failed refund\.create\s+→ recurred\s+#1 critical/);
     expect(second).toMatch(/policy blocked refund\.create \(\$900\)\s+→ reopened\s+#2 critical/);
     expect(second).toMatch(/approver rejected refund\.create\s+→ created\s+#6 high/);
+    // a reopened incident pages like a new one
+    expect(second).toMatch(/pager {4}reopened {2}#2 Policy/);
+    expect(second).toMatch(/webhook {2}incident\.reopened\s+CRITICAL #2/);
   });
 });
