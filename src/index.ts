@@ -1,7 +1,14 @@
 export { createIncidents } from "./incidents.js";
 export type { DedupOptions, Incidents, IncidentsOptions } from "./incidents.js";
 export type { ReportResult } from "./engine.js";
-export type { IncidentEvent, IncidentEventHandler, IncidentEventType } from "./events.js";
+export type {
+  IncidentChangeEvent,
+  IncidentChangeType,
+  IncidentEvent,
+  IncidentEventHandler,
+  IncidentEventType,
+  NotificationFailedEvent,
+} from "./events.js";
 export type {
   AnomalyInput,
   ApprovalRejectedInput,
@@ -17,7 +24,16 @@ export type { EscalateInput, IncidentContext, Operator, ResolveInput, VersionGua
 export { EscalateSchema } from "./operator.js";
 export type { RunSource, RunTimeline } from "./run-source.js";
 export { defineStore } from "./stores/contract.js";
-export type { IncidentStore, IngestRequest, IngestResult, ScanQuery } from "./stores/contract.js";
+export type {
+  ClaimedDelivery,
+  DeliveryRecord,
+  IncidentStore,
+  IngestRequest,
+  IngestResult,
+  Outbox,
+  OutboxEntry,
+  ScanQuery,
+} from "./stores/contract.js";
 export { memoryStore } from "./stores/memory.js";
 export { ulidFactory } from "./ids.js";
 export * from "./core/index.js";

@@ -4,13 +4,16 @@ const root = require("agent-incidents");
 const { sqliteStore } = require("agent-incidents/sqlite");
 const { postgresStore } = require("agent-incidents/postgres");
 const testing = require("agent-incidents/testing");
+const notifiers = require("agent-incidents/notifiers");
 const { version } = require("agent-incidents/package.json");
 
 async function main() {
   assert.match(version, /^\d+\.\d+\.\d+/);
   assert.equal(typeof postgresStore, "function");
   for (const store of [root.memoryStore(), sqliteStore({ filename: ":memory:" })]) {
-    const incidents = root.createIncidents({ store, clock: testing.fakeClock("2026-01-01T00:00:00Z") });
+    const delivered = [];
+    const route = { notifier: notifiers.callbackNotifier(async (batch) => void delivered.push(...batch.map((n) => n.type)), { name: "cb" }) };
+    const incidents = root.createIncidents({ store, clock: testing.fakeClock("2026-01-01T00:00:00Z"), routes: [route] });
     const signals = testing.createFixtures({ workspaceId: "ws" });
     const first = await incidents.report(signals.agentError());
     const again = await incidents.report(signals.agentError());
@@ -18,7 +21,9 @@ async function main() {
     await assert.rejects(store.mutate("ws", "inc_missing", () => null), (e) => e instanceof root.NotFoundError && root.isIncidentError(e));
     await assert.rejects(incidents.report({}), root.ValidationError);
     await incidents.close();
+    assert.deepEqual(delivered, ["incident.created"]); // a recurrence right after is throttled
   }
+  assert.throws(() => notifiers.webhookNotifier({ url: "x", secret: "y" }), root.ValidationError);
   assert.throws(() => testing.describeStoreConformance("x", () => root.memoryStore()), /ES module/);
   console.log("cjs-require: ok");
 }
