@@ -11,7 +11,7 @@ import { fingerprintOf, mergesByFingerprint, scopeFingerprint } from "./core/fin
 import type { Actor } from "./core/schemas.js";
 import type { ActivityActor, Incident } from "./core/incident.js";
 import { decideIngest, type ReportOutcome } from "./core/ingest.js";
-import { isPlainRecord, setKey } from "./core/plain.js";
+import { deepFreeze, isPlainRecord, setKey } from "./core/plain.js";
 import { cleanValue, type RedactOptions } from "./core/redact.js";
 import type { RepeatPolicy, SeverityRule } from "./core/severity.js";
 import type { Signal } from "./core/signals.js";
@@ -288,14 +288,7 @@ export function createEngine(config: EngineConfig): Engine {
 
 /** A deep-frozen copy, for host callbacks that must not change what they are shown. */
 function frozen<T>(value: T): T {
-  const copy = structuredClone(value);
-  const freeze = (v: unknown): void => {
-    if (typeof v !== "object" || v === null || Object.isFrozen(v)) return;
-    Object.freeze(v);
-    for (const item of Object.values(v)) freeze(item);
-  };
-  freeze(copy);
-  return copy;
+  return deepFreeze(structuredClone(value));
 }
 
 /** Caps the payloads a cleaned value carries: each record at most 64 KiB of JSON. */

@@ -1,5 +1,6 @@
 import { EventEmitter } from "eventemitter3";
 import { ValidationError } from "./core/errors.js";
+import { deepFreeze } from "./core/plain.js";
 import type { Incident } from "./core/incident.js";
 import type { Notification } from "./notifiers/contract.js";
 
@@ -141,10 +142,3 @@ function check(type: unknown, handler: unknown): void {
   if (issues.length > 0) throw new ValidationError("event subscription", issues);
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
-  }
-  return value;
-}

@@ -1,4 +1,26 @@
+import { z } from "zod";
+import type { Incident } from "../core/incident.js";
 import { DeliveryError } from "./contract.js";
+
+/** A notifier's retry policy as options take it: any of its three fields. */
+export const RetryOptionsSchema = z
+  .object({
+    attempts: z.number().int().min(1).max(100),
+    minDelayMs: z.number().int().min(0).max(86_400_000),
+    maxDelayMs: z.number().int().min(0).max(86_400_000),
+  })
+  .partial()
+  .strict();
+
+/** Options every HTTP notifier takes besides its target. */
+export const HttpNotifierOptions = {
+  timeoutMs: z.number().int().min(1).max(600_000).optional(),
+  retry: RetryOptionsSchema.optional(),
+  name: z.string().min(1).max(200).optional(),
+};
+
+/** A `linkTo(incident)` option. */
+export const LinkToSchema = z.custom<(incident: Incident) => string>((f) => typeof f === "function", { message: "must be a function" });
 
 /** Statuses worth another try: a timeout, rate limiting, and server errors. */
 export function isRetryableStatus(status: number): boolean {

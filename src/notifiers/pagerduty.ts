@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Incident } from "../core/incident.js";
 import { parseOrThrow } from "../core/schemas.js";
 import { defineNotifier, type Notification, type Notifier, type RetryPolicy } from "./contract.js";
-import { postJson } from "./http.js";
+import { HttpNotifierOptions, LinkToSchema, postJson } from "./http.js";
 import { safeLink } from "./slack.js";
 
 export interface PagerdutyNotifierOptions {
@@ -23,10 +23,8 @@ const OptionsSchema = z
   .object({
     routingKey: z.string().min(1).max(100),
     url: z.string().url().optional(),
-    linkTo: z.custom<(incident: Incident) => string>((f) => typeof f === "function", { message: "must be a function" }).optional(),
-    timeoutMs: z.number().int().min(1).max(600_000).optional(),
-    retry: z.object({ attempts: z.number().int().min(1).max(100), minDelayMs: z.number().int().min(0), maxDelayMs: z.number().int().min(0) }).partial().strict().optional(),
-    name: z.string().min(1).max(200).optional(),
+    linkTo: LinkToSchema.optional(),
+    ...HttpNotifierOptions,
   })
   .strict();
 

@@ -1,12 +1,9 @@
 import { z } from "zod";
 import type { Incident } from "../core/incident.js";
 import { IdSchema, KindSchema, SeveritySchema, severityRank } from "../core/schemas.js";
+import { RetryOptionsSchema } from "./http.js";
 import { NOTIFICATION_EVENTS, type NotificationEvent, type Notifier, type Route } from "./contract.js";
 
-const RetrySchema = z
-  .object({ attempts: z.number().int().min(1).max(100), minDelayMs: z.number().int().min(0).max(86_400_000), maxDelayMs: z.number().int().min(0).max(86_400_000) })
-  .partial()
-  .strict();
 
 const NotifierSchema = z.custom<Notifier>(
   (n) => typeof n === "object" && n !== null && typeof (n as Notifier).name === "string" && (n as Notifier).name.length > 0 && typeof (n as Notifier).send === "function",
@@ -39,7 +36,7 @@ export const RoutesSchema = z
         ctx.addIssue({ code: "custom", path: [i, "notifier", "name"], message: `"${route.notifier.name}" names two different notifiers: give one a name of its own` });
       }
       seen.set(route.notifier.name, route.notifier);
-      const retry = RetrySchema.safeParse(route.notifier.retry ?? {});
+      const retry = RetryOptionsSchema.safeParse(route.notifier.retry ?? {});
       if (!retry.success) ctx.addIssue({ code: "custom", path: [i, "notifier", "retry"], message: "must be { attempts 1-100, minDelayMs, maxDelayMs }" });
       const timeout = route.notifier.timeoutMs;
       if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= 600_000)) {

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { parseOrThrow } from "../core/schemas.js";
 import { defineNotifier, type Notification, type Notifier, type RetryPolicy } from "./contract.js";
-import { describeUrl, postJson } from "./http.js";
+import { describeUrl, HttpNotifierOptions, postJson } from "./http.js";
 
 export interface WebhookNotifierOptions {
   /** Where to POST each notification (http or https). */
@@ -16,18 +16,11 @@ export interface WebhookNotifierOptions {
   name?: string;
 }
 
-const RetrySchema = z
-  .object({ attempts: z.number().int().min(1).max(100), minDelayMs: z.number().int().min(0), maxDelayMs: z.number().int().min(0) })
-  .partial()
-  .strict();
-
 const OptionsSchema = z
   .object({
     url: z.string().url().refine((u) => /^https?:/.test(u), "must be an http or https URL"),
     secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64"),
-    timeoutMs: z.number().int().min(1).max(600_000).optional(),
-    retry: RetrySchema.optional(),
-    name: z.string().min(1).max(200).optional(),
+    ...HttpNotifierOptions,
   })
   .strict();
 

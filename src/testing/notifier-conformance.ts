@@ -1,4 +1,5 @@
 import type { Incident } from "../core/incident.js";
+import { deepFreeze } from "../core/plain.js";
 import { createIncidents } from "../incidents.js";
 import type { Notification, Notifier } from "../notifiers/contract.js";
 import { vitest } from "./vitest.js";
@@ -150,12 +151,4 @@ function sampleIncident(number = 1): Incident {
     tags: [],
     episodes: [{ openedAt: at, acknowledgedAt: null, resolvedAt: null }],
   };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
-  }
-  return value;
 }
