@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Ajv } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 import { createIncidents, type IncidentEvent } from "agent-incidents";
@@ -6,8 +7,11 @@ import { pagerdutyNotifier } from "agent-incidents/notifiers";
 import { ROOT } from "../e2e/spawn.js";
 import { startReceiver, until } from "./receiver.js";
 
-// PagerDuty's own published description of the Events API v2, from ../shared/fixtures
-const spec = JSON.parse(readFileSync(new URL("../shared/fixtures/pagerduty-events-v2.openapi.json", `file://${ROOT}`), "utf8"));
+// PagerDuty's own published description of the Events API v2, from ../shared/fixtures next to
+// the project (a clone elsewhere on this machine finds the workplace's copy)
+const FIXTURE = [join(ROOT, "../shared/fixtures"), "/work/shared/fixtures"].map((dir) => join(dir, "pagerduty-events-v2.openapi.json")).find((file) => existsSync(file));
+if (!FIXTURE) throw new Error("pagerduty-events-v2.openapi.json not found in ../shared/fixtures next to the project");
+const spec = JSON.parse(readFileSync(FIXTURE, "utf8"));
 /** The spec's schemas, made strict: a field PagerDuty does not define is an error, not ignored. */
 function strict(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(strict);
