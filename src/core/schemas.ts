@@ -72,7 +72,8 @@ export function nonEmptyText(max: number, message = "must not be empty") {
     .trim()
     .min(1, message)
     .max(max, `must be at most ${max} characters`)
-    .refine((text) => cleanText(text).trim().length > 0, message);
+    // an empty string already failed min(1): one issue, not two
+    .refine((text) => text.trim().length === 0 || cleanText(text).trim().length > 0, message);
 }
 
 /** A tag: 1 to 100 characters of text. */

@@ -64,8 +64,13 @@ export function describeUrl(url: string): string {
 }
 
 function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  // fetch says only "fetch failed": the network's own code is in its cause (or in the causes of
+  // an AggregateError, one per address tried)
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: Array<{ code?: unknown }> } } | null)?.cause;
   if (cause && typeof cause.code === "string") return cause.code;
+  const first = cause?.errors?.find((e) => typeof e?.code === "string");
+  if (first) return String(first.code);
+  if (cause && typeof cause.message === "string" && cause.message) return cause.message;
   if (error instanceof Error && error.name === "AbortError") return "aborted (timeout)";
   return error instanceof Error ? error.message : String(error);
 }

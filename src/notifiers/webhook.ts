@@ -67,7 +67,7 @@ export class WebhookVerificationError extends Error {
  *
  * @example
  * ```ts
- * const notification = verifyWebhook(process.env.WEBHOOK_SECRET, rawBody, request.headers);
+ * const notification = verifyWebhook(process.env["WEBHOOK_SECRET"] ?? "", rawBody, request.headers);
  * if (seen.has(notification.id)) return; // at-least-once: dedupe on the delivery id
  * ```
  */
@@ -77,6 +77,8 @@ export function verifyWebhook(
   headers: Headers | Record<string, string | string[] | undefined>,
   options: { toleranceS?: number; now?: Date } = {},
 ): Notification {
+  if (typeof secret !== "string" || !secret.startsWith("whsec_")) throw new WebhookVerificationError("the secret must be the whsec_… string the webhookNotifier was given");
+  if (typeof body !== "string") throw new WebhookVerificationError("the body must be the raw request body, as a string");
   const header = (name: string): string => {
     const value = headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()];
     const text = Array.isArray(value) ? value[0] : value;
