@@ -34,12 +34,19 @@ const stepArb = fc.oneof(
   fc.record({ do: fc.constantFrom("acknowledge" as const, "resolve" as const, "note" as const, "reopen" as const, "critical" as const), pick: fc.nat() }),
 );
 
-describe("routes deliver exactly what their filters say", () => {
-  it("for random routes and random incidents and changes", async () => {
+describe("routes and digests deliver exactly what their filters say", () => {
+  it("for random routes (some digests) and random incidents and changes", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(filtersArb, { minLength: 1, maxLength: 4 }), fc.array(stepArb, { minLength: 1, maxLength: 25 }), async (filters, steps) => {
+      fc.asyncProperty(fc.array(fc.tuple(filtersArb, fc.boolean()), { minLength: 1, maxLength: 4 }), fc.array(stepArb, { minLength: 1, maxLength: 25 }), async (routeSpecs, steps) => {
+        const filters = routeSpecs.map(([f]) => f);
+        const digested = routeSpecs.map(([, digest]) => digest);
         const got = filters.map(() => [] as Notification[]);
-        const routes = filters.map((f, i) => ({ ...f, recurredEveryMs: 0, notifier: callbackNotifier(async (batch) => void got[i]!.push(...batch), { name: `route${i}` }) }));
+        const routes = filters.map((f, i) => ({
+          ...f,
+          recurredEveryMs: 0,
+          ...(digested[i] ? { digest: { everyMs: 60_000 } } : {}),
+          notifier: callbackNotifier(async (batch) => void got[i]!.push(...batch), { name: `route${i}` }),
+        }));
         const incidents = createIncidents({ routes });
         const changes: Array<{ event: NotificationEvent; incident: Incident }> = [];
         const ops = incidents.as({ id: "usr", role: "operator", workspaceId: "ws" });
@@ -75,11 +82,21 @@ describe("routes deliver exactly what their filters say", () => {
           })();
           if (change) changes.push({ event: change[0], incident: change[1] });
         }
-        const want = filters.map((f) => changes.filter((c) => expected(f, c.event, c.incident)).map((c) => `incident.${c.event} ${c.incident.id} v${c.incident.version}`));
-        await until(() => got.every((g, i) => g.length >= want[i]!.length), 5000);
+        const matching = filters.map((f) => changes.filter((c) => expected(f, c.event, c.incident)));
+        // a plain route gets each matching change; a digest route gets, at close, one digest with
+        // the latest state of each incident that had a matching change
+        const want = matching.map((m, i) =>
+          digested[i] ? [...new Set(m.map((c) => c.incident.id))].sort() : m.map((c) => `incident.${c.event} ${c.incident.id} v${c.incident.version}`),
+        );
+        await until(() => got.every((g, i) => digested[i] || g.length >= want[i]!.length), 5000);
         await incidents.close();
-        const seen = got.map((g) => g.map((x) => `${x.type} ${"incident" in x.data ? `${x.data.incident.id} v${x.data.incident.version}` : ""}`));
+        const seen = got.map((g, i) =>
+          digested[i]
+            ? g.flatMap((x) => ("incidents" in x.data ? x.data.incidents.map((incident) => incident.id) : [`unexpected ${x.type}`])).sort()
+            : g.map((x) => `${x.type} ${"incident" in x.data ? `${x.data.incident.id} v${x.data.incident.version}` : ""}`),
+        );
         expect(seen).toEqual(want);
+        for (const [i, g] of got.entries()) if (digested[i]) expect(g.length).toBeLessThanOrEqual(1);
       }),
       { numRuns: 40 },
     );
