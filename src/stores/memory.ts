@@ -206,7 +206,7 @@ export function memoryStore(): IncidentStore {
       for (const severity of query.severity ?? SEVERITIES) {
         for (const status of query.status ?? STATUSES) {
           const b = ws.buckets.get(`${severity}/${status}`);
-          if (b && b.items.length > 0) buckets.push(b);
+          if (b && b.size > 0) buckets.push(b);
         }
       }
       const items: Incident[] = [];
