@@ -422,7 +422,8 @@ async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     const applied = new Set((await client.query(`SELECT version FROM ${s}.schema_migrations`)).rows.map((r) => Number(r.version)));
-    for (const migration of pendingMigrations("postgres", applied, `schema ${schemaName}`, schemaName)) {
+    const pending = pendingMigrations("postgres", applied, `schema ${schemaName}`, schemaName);
+    for (const migration of pending) {
       try {
         await client.query(migration.sql);
       } catch (error) {
@@ -431,6 +432,9 @@ async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
       await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
     }
     await client.query("COMMIT");
+    // fresh tables have no statistics until autovacuum gets to them: without, the planner may sort a
+    // whole workspace for a first page instead of walking an index
+    if (pending.length > 0) await client.query(`ANALYZE ${s}.incidents, ${s}.occurrences, ${s}.outbox`).catch(() => undefined);
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
