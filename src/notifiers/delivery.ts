@@ -55,20 +55,35 @@ export function backoff(policy: RetryPolicy, attempt: number): number {
   return Math.floor(Math.random() * ceiling);
 }
 
+/** A route's notifier as read once at start: a getter cannot change or break it later. */
+interface Target {
+  name: string;
+  send: Notifier["send"];
+  notifier: Notifier;
+  retry: RetryPolicy;
+  timeoutMs: number;
+}
+
 export function createDelivery(options: DeliveryOptions): Delivery {
-  const notifiers = new Map<string, Notifier>();
-  for (const route of options.routes) notifiers.set(route.notifier.name, route.notifier);
-  const policy = (notifier: Notifier): RetryPolicy => ({ ...DEFAULT_RETRY, ...notifier.retry });
+  const notifiers = new Map<string, Target>();
+  for (const route of options.routes) {
+    const n = route.notifier;
+    notifiers.set(n.name, { name: n.name, send: n.send, notifier: n, retry: { ...DEFAULT_RETRY, ...n.retry }, timeoutMs: n.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  }
   const worker = options.newId("wkr");
   // a claim must outlast a try: a lease shorter than twice the longest timeout is raised to that
-  const leaseMs = Math.max(options.leaseMs, 2 * Math.max(0, ...options.routes.map((r) => r.notifier.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
+  const leaseMs = Math.max(options.leaseMs, 2 * Math.max(0, ...[...notifiers.values()].map((t) => t.timeoutMs)));
   const inFlight = new Set<Promise<unknown>>();
   const controllers = new Set<AbortController>();
+  /** Backoff waits, woken early by close(). */
+  const pauses = new Set<() => void>();
   /** (route, incident) -> when its last `recurred` was planned: at most one per interval. */
   const lastRecurred = new Map<string, number>();
   let closing = false;
   /** close() is delivering what is due itself: the regular poll loop stands aside. */
   let draining = false;
+  /** Set by close(): no try may run past it. */
+  let deadlineAt = Number.POSITIVE_INFINITY;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
     inFlight.add(promise);
@@ -77,11 +92,23 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     return promise;
   };
 
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        pauses.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref?.();
+      pauses.add(done);
+    });
+
   /** One try: `send` with a timeout and the close signal; resolves to the error, or null. */
-  const attempt = async (notifier: Notifier, notification: Notification, number: number): Promise<{ error: string; retryable: boolean } | null> => {
+  const attempt = async (target: Target, notification: Notification, number: number): Promise<{ error: string; retryable: boolean } | null> => {
     const controller = new AbortController();
     controllers.add(controller);
-    const timeoutMs = notifier.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = Math.max(1, Math.min(target.timeoutMs, deadlineAt - Date.now()));
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       // ends the try on timeout or close, also when `send` ignores its signal
@@ -90,11 +117,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
       });
       // a copy per try: a notifier that changes what it was given cannot change the next try
-      await Promise.race([Promise.resolve().then(() => notifier.send([structuredClone(notification)], { attempt: number, signal: controller.signal })), timeout]);
+      await Promise.race([Promise.resolve().then(() => target.send.call(target.notifier, [structuredClone(notification)], { attempt: number, signal: controller.signal })), timeout]);
       return null;
     } catch (error) {
-      const retryable = !(error instanceof DeliveryError || (typeof error === "object" && error !== null && "retryable" in error)) || (error as { retryable?: unknown }).retryable !== false;
-      return { error: describe(error), retryable };
+      return { error: describe(error), retryable: isRetryable(error) };
     } finally {
       clearTimeout(timer);
       controllers.delete(controller);
@@ -114,27 +140,34 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     if (!pumping.has(name)) void track(pump(name));
   };
 
+  /** Tries one job until delivered or given up; reports the give-up. Never throws. */
+  const deliverJob = async (target: Target, job: Job): Promise<void> => {
+    for (let tries = 1; ; tries++) {
+      const failure = await attempt(target, job.notification, tries);
+      if (!failure) return;
+      if (!failure.retryable || tries >= target.retry.attempts) return options.failed(job.notification, target.name, tries, failure.error);
+      if (!closing) await pause(backoff(target.retry, tries));
+      if (closing) return options.failed(job.notification, target.name, tries, `${failure.error} (closed before the next try)`);
+    }
+  };
+
   const pump = async (name: string): Promise<void> => {
     pumping.add(name);
-    const notifier = notifiers.get(name)!;
+    const target = notifiers.get(name)!;
     const queue = queues.get(name)!;
     try {
-      for (let job = queue[0]; job; job = queue[0]) {
-        const retry = policy(notifier);
-        let tries = 0;
-        for (;;) {
-          tries += 1;
-          const failure = await attempt(notifier, job.notification, tries);
-          if (!failure) break;
-          if (!failure.retryable || tries >= retry.attempts || closing) {
-            options.failed(job.notification, name, tries, closing && failure.retryable ? `${failure.error} (closed before the next try)` : failure.error);
-            break;
-          }
-          await sleep(backoff(retry, tries));
+      while (queue.length > 0 && !closing) {
+        const job = queue[0]!;
+        try {
+          await deliverJob(target, job);
+        } catch (error) {
+          options.failed(job.notification, name, 0, describe(error));
         }
         queue.shift();
       }
     } finally {
+      // once closing, what is left is reported here, once, and never delivered later
+      if (closing) for (const job of queue.splice(0)) options.failed(job.notification, name, 0, "closed before delivery");
       pumping.delete(name);
     }
   };
@@ -185,6 +218,14 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   };
 
   const pollOnce = async (): Promise<void> => {
+    try {
+      await pollOnceUnsafe();
+    } catch {
+      // a notifier that broke something outside its tries: the lease brings its claims back
+    }
+  };
+
+  const pollOnceUnsafe = async (): Promise<void> => {
     const outbox = options.outbox!;
     const now = Date.now();
     let claimed: ClaimedDelivery[];
@@ -206,6 +247,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     const leaseEnds = now + leaseMs;
     const byNotifier = new Map<string, ClaimedDelivery[]>();
     for (const entry of claimed) {
+      if (!notifiers.has(entry.notifier)) continue; // not ours after all: its lease runs out
       const list = byNotifier.get(entry.notifier) ?? [];
       list.push(entry);
       byNotifier.set(entry.notifier, list);
@@ -216,7 +258,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   };
 
   const deliverClaimed = async (name: string, entries: ClaimedDelivery[], leaseEnds: number): Promise<void> => {
-    const notifier = notifiers.get(name)!;
+    const target = notifiers.get(name)!;
     const digest = entries.filter((e) => e.digest);
     const jobs: Job[] = entries.filter((e) => !e.digest).map((e) => ({ entries: [e], notification: e.notification }));
     if (digest.length > 0) jobs.push({ entries: digest, notification: digestOf(digest, options.now()) });
@@ -224,7 +266,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       if (closing) return; // claims go back on close
       // a claim about to run out is handed back untried: another worker may take it as soon as
       // it does, and sending it now could deliver it twice
-      if (Date.now() + (notifier.timeoutMs ?? DEFAULT_TIMEOUT_MS) > leaseEnds) {
+      if (Date.now() + target.timeoutMs > leaseEnds || Date.now() >= deadlineAt) {
         for (const entry of job.entries) {
           await options.outbox!.settle(entry.id, worker, { status: "pending", attempts: entry.attempts, at: new Date().toISOString(), dueAt: new Date().toISOString() }).catch(() => undefined);
         }
@@ -232,8 +274,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         continue;
       }
       const tries = Math.max(...job.entries.map((e) => e.attempts)) + 1;
-      const failure = await attempt(notifier, job.notification, tries);
-      const retry = policy(notifier);
+      const failure = await attempt(target, job.notification, tries);
+      const retry = target.retry;
       const at = new Date().toISOString();
       const give = !failure ? "delivered" : !failure.retryable || tries >= retry.attempts ? "dead" : "pending";
       const wait = give === "pending" ? backoff(retry, tries) : 0;
@@ -281,37 +323,35 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       }
     },
     async close() {
-      if (closing) return;
-      const deadlineAt = Date.now() + options.closeTimeoutMs;
-      // with an outbox, what is due goes out before closing, within the deadline; the rest
-      // (waiting for a retry) stays for the next start
+      if (closing || draining) return;
+      deadlineAt = Date.now() + options.closeTimeoutMs;
+      const untilDeadline = () => sleep(Math.max(0, deadlineAt - Date.now()), true).then(() => "timeout" as const);
       if (options.outbox && options.routes.length > 0) {
+        // what is due goes out before closing, within the deadline; the rest (waiting for a retry)
+        // stays in the outbox for the next start
         draining = true;
         clearTimeout(pollTimer);
-        await polling?.catch(() => undefined);
-        while (Date.now() < deadlineAt) {
-          again = false;
-          const drained = await Promise.race([track(pollOnce()).then(() => !again), sleep(Math.max(0, deadlineAt - Date.now()), true).then(() => true)]);
-          if (drained) break;
+        if ((await Promise.race([polling?.catch(() => undefined), untilDeadline()])) !== "timeout") {
+          while (Date.now() < deadlineAt) {
+            again = false;
+            const round = await Promise.race([track(pollOnce()).then(() => (again ? "more" : "done")), untilDeadline()]);
+            if (round !== "more") break;
+          }
         }
+      } else {
+        // what a digest collected goes out now rather than never
+        for (const [name, digest] of digests) {
+          clearTimeout(digest.timer);
+          enqueue(name, { entries: digest.entries, notification: digestOf(digest.entries, options.now()) });
+        }
+        digests.clear();
+        await Promise.race([Promise.allSettled([...inFlight]), untilDeadline()]);
       }
       closing = true;
       clearTimeout(pollTimer);
-      // what a digest collected goes out now rather than never
-      for (const [name, digest] of digests) {
-        clearTimeout(digest.timer);
-        enqueue(name, { entries: digest.entries, notification: digestOf(digest.entries, options.now()) });
-      }
-      digests.clear();
-      const drained = Promise.allSettled([...inFlight]);
-      const deadline = sleep(Math.max(0, deadlineAt - Date.now()), true).then(() => "timeout" as const);
-      if ((await Promise.race([drained, deadline])) === "timeout") {
-        for (const controller of controllers) controller.abort(new DeliveryError("closing", { retryable: true }));
-        await Promise.race([Promise.allSettled([...inFlight]), sleep(100, true)]);
-      }
-      for (const [name, queue] of queues) {
-        for (const job of queue.splice(0)) options.failed(job.notification, name, 0, "closed before delivery");
-      }
+      for (const wake of [...pauses]) wake();
+      for (const controller of controllers) controller.abort(new DeliveryError("closing", { retryable: true }));
+      await Promise.race([Promise.allSettled([...inFlight]), sleep(200, true)]);
       await options.outbox?.release(worker).catch(() => undefined);
     },
   };
@@ -344,6 +384,15 @@ function sleep(ms: number, unref = false): Promise<void> {
     const timer = setTimeout(resolve, ms);
     if (unref) timer.unref?.();
   });
+}
+
+/** Whether a failed try may be repeated: unless the error says `retryable: false`. Never throws. */
+function isRetryable(error: unknown): boolean {
+  try {
+    return !(typeof error === "object" && error !== null && (error as { retryable?: unknown }).retryable === false);
+  } catch {
+    return true;
+  }
 }
 
 function describe(error: unknown): string {

@@ -44,8 +44,8 @@ export async function postJson(
   } catch (error) {
     throw new DeliveryError(`POST ${describeUrl(url)} failed: ${reason(error)}`, { retryable: true, cause: error });
   }
-  // the body is read (and bounded) so the connection can be reused; what it says is kept short
-  const text = await response.text().catch(() => "");
+  // only the start of the answer is read, however large it is; the rest is discarded
+  const text = await head(response, 2048).catch(() => "");
   if (response.ok) return;
   throw new DeliveryError(`POST ${describeUrl(url)} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`, {
     retryable: retryable(response.status),
@@ -53,11 +53,30 @@ export async function postJson(
   });
 }
 
+/** The first `max` bytes of a response body as text; the rest of the stream is cancelled. */
+async function head(response: Response, max: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString("utf8");
+}
+
 /** A URL as it may appear in names and messages: origin and path, never its query or credentials. */
 export function describeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`.slice(0, 150);
   } catch {
     return "(invalid URL)";
   }

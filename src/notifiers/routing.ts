@@ -6,7 +6,7 @@ import { NOTIFICATION_EVENTS, type NotificationEvent, type Notifier, type Route 
 
 
 const NotifierSchema = z.custom<Notifier>(
-  (n) => typeof n === "object" && n !== null && typeof (n as Notifier).name === "string" && (n as Notifier).name.length > 0 && typeof (n as Notifier).send === "function",
+  (n) => typeof n === "object" && n !== null && typeof (n as Notifier).send === "function" && typeof (n as Notifier).name === "string",
   { message: "must be a Notifier { name, send(batch) }" },
 );
 
@@ -31,6 +31,10 @@ export const RoutesSchema = z
     // a pending delivery finds its notifier by name after a restart: names must say which one
     const seen = new Map<string, Notifier>();
     routes.forEach((route, i) => {
+      // the name is stored with every pending delivery and matched after a restart: an id's rules
+      if (!IdSchema.safeParse(route.notifier.name).success || route.notifier.name !== route.notifier.name.trim()) {
+        ctx.addIssue({ code: "custom", path: [i, "notifier", "name"], message: "must be 1 to 200 characters, without NUL, unpaired surrogates or surrounding spaces" });
+      }
       const other = seen.get(route.notifier.name);
       if (other && other !== route.notifier) {
         ctx.addIssue({ code: "custom", path: [i, "notifier", "name"], message: `"${route.notifier.name}" names two different notifiers: give one a name of its own` });

@@ -65,7 +65,8 @@ export function slackMessage(notification: Notification, linkTo?: (incident: Inc
     return { text, blocks: [{ type: "header", text: { type: "plain_text", text } }, { type: "section", text: { type: "mrkdwn", text: lines.join("\n").slice(0, 2900) } }] };
   }
   const incident = notification.data.incident;
-  const text = `${VERB[notification.type] ?? "Incident"}: #${incident.number} ${incident.title} (${incident.severity})`;
+  // Slack shows `text` in notifications and parses <...> in it: agent text goes in escaped
+  const text = `${VERB[notification.type] ?? "Incident"}: #${incident.number} ${plain(incident.title)} (${incident.severity})`;
   const field = (label: string, value: string) => ({ type: "mrkdwn", text: `*${label}*\n${plain(value).slice(0, 500)}` });
   const blocks: unknown[] = [
     { type: "header", text: { type: "plain_text", text: `${VERB[notification.type] ?? "Incident"}: #${incident.number}`.slice(0, 150) } },

@@ -19,7 +19,10 @@ export interface WebhookNotifierOptions {
 const OptionsSchema = z
   .object({
     url: z.string().url().refine((u) => /^https?:/.test(u), "must be an http or https URL"),
-    secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64"),
+    secret: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]{22,}={0,2}$/, "must be a Standard Webhooks secret: whsec_ followed by base64 (at least 16 bytes)")
+      .refine((secret) => secretBytes(secret).length >= 16, "must hold at least 16 bytes"),
     ...HttpNotifierOptions,
   })
   .strict();
@@ -77,10 +80,17 @@ export function verifyWebhook(
   headers: Headers | Record<string, string | string[] | undefined>,
   options: { toleranceS?: number; now?: Date } = {},
 ): Notification {
-  if (typeof secret !== "string" || !secret.startsWith("whsec_")) throw new WebhookVerificationError("the secret must be the whsec_… string the webhookNotifier was given");
+  if (typeof secret !== "string" || !secret.startsWith("whsec_") || secretBytes(secret).length < 16) {
+    throw new WebhookVerificationError("the secret must be the whsec_… string the webhookNotifier was given (at least 16 bytes)");
+  }
   if (typeof body !== "string") throw new WebhookVerificationError("the body must be the raw request body, as a string");
+  const tolerance = options.toleranceS ?? 300;
+  const nowMs = (options.now ?? new Date()).getTime();
+  if (!Number.isFinite(tolerance) || tolerance < 0 || !Number.isFinite(nowMs)) throw new WebhookVerificationError("toleranceS and now must be finite");
+  // header names are case-insensitive, whatever the framework hands over
+  const lower = headers instanceof Headers ? null : new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const header = (name: string): string => {
-    const value = headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()];
+    const value = headers instanceof Headers ? headers.get(name) : lower!.get(name);
     const text = Array.isArray(value) ? value[0] : value;
     if (!text) throw new WebhookVerificationError(`missing ${name} header`);
     return text;
@@ -89,23 +99,26 @@ export function verifyWebhook(
   const timestamp = header("webhook-timestamp");
   const signatures = header("webhook-signature");
   const sent = Number(timestamp);
-  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  if (!/^\d+$/.test(timestamp) || Math.abs(now - sent) > (options.toleranceS ?? 300)) {
+  const now = Math.floor(nowMs / 1000);
+  if (!/^\d{1,15}$/.test(timestamp) || Math.abs(now - sent) > tolerance) {
     throw new WebhookVerificationError("webhook-timestamp is too old or too new: a replay, or a clock out of step");
   }
   const expected = Buffer.from(sign(secretBytes(secret), id, timestamp, body), "base64");
   const matches = signatures.split(" ").some((candidate) => {
     const [version, signature] = candidate.split(",");
-    if (version !== "v1" || !signature) return false;
+    if (version !== "v1" || !signature || !/^[A-Za-z0-9+/]+={0,2}$/.test(signature)) return false;
     const given = Buffer.from(signature, "base64");
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
   if (!matches) throw new WebhookVerificationError("no webhook-signature matches the body");
+  let parsed: unknown;
   try {
-    return JSON.parse(body) as Notification;
+    parsed = JSON.parse(body);
   } catch {
     throw new WebhookVerificationError("the body is not JSON");
   }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new WebhookVerificationError("the body is not a notification object");
+  return parsed as Notification;
 }
 
 function secretBytes(secret: string): Buffer {

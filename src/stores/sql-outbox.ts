@@ -9,12 +9,12 @@ import type { Dialect } from "./sql-migrations.js";
 export function outboxSql(dialect: Dialect, t: string) {
   const p = (n: number) => (dialect === "postgres" ? `$${n}` : `@p${n}`);
   const notifierIn = dialect === "postgres" ? `o.notifier = ANY(${p(3)}::text[])` : `o.notifier IN (SELECT value FROM json_each(${p(3)}))`;
-  // claimable: pending, due, not leased, and (unless a digest entry) no older pending entry of the
-  // same notifier and incident: a resolve never overtakes its create
+  // claimable: pending, due, not leased, and no older pending entry of the same kind for the same
+  // notifier and incident: a resolve never overtakes its create, nor a digest one that is retried
   const claimable = `SELECT o.seq FROM ${t}outbox o
     WHERE o.status = 'pending' AND ${notifierIn} AND o.due_at <= ${p(1)} AND (o.lease_until IS NULL OR o.lease_until < ${p(1)})
-      AND (o.digest = 1 OR NOT EXISTS (SELECT 1 FROM ${t}outbox e WHERE e.notifier = o.notifier AND e.incident_id = o.incident_id
-        AND e.status = 'pending' AND e.digest = 0 AND e.seq < o.seq))
+      AND NOT EXISTS (SELECT 1 FROM ${t}outbox e WHERE e.notifier = o.notifier AND e.incident_id = o.incident_id
+        AND e.status = 'pending' AND e.digest = o.digest AND e.seq < o.seq)
     ORDER BY o.seq LIMIT ${p(4)}`;
   return {
     insert: `INSERT INTO ${t}outbox (id, notifier, workspace_id, incident_id, digest, status, attempts, due_at, created_at, notification)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createIncidents, type IncidentEvent } from "agent-incidents";
-import { callbackNotifier, defineNotifier, DeliveryError, loggerNotifier, slackNotifier, slackMessage, type Notification } from "agent-incidents/notifiers";
+import { callbackNotifier, defineNotifier, DeliveryError, loggerNotifier, slackNotifier, slackMessage, webhookNotifier, type Notification } from "agent-incidents/notifiers";
+import { sqliteStore } from "agent-incidents/sqlite";
 import { startReceiver, until } from "./receiver.js";
 
 const scope = { workspaceId: "ws_d", agentId: "agt_d", environment: "production" as const };
@@ -103,5 +104,90 @@ describe("the other notifiers", () => {
     await incidents.close();
     expect(lines.map(([level, , message]) => `${level} ${message}`)).toEqual(["error incident.created: #1 p failed to execute t: x", "info incident.created: #2 Anomaly: p"]);
     expect(() => loggerNotifier({} as never)).toThrow(/must have info, warn and error/);
+  });
+});
+
+describe("the delivery engine on a bad day", () => {
+  it("reads only the start of a receiver's answer, however long it goes on", async () => {
+    const receiver = await startReceiver((_r, _i, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      const chunk = "x".repeat(64 * 1024);
+      const write = () => {
+        if (!res.destroyed) res.write(chunk, () => setImmediate(write));
+      };
+      write(); // an answer that never ends
+    });
+    const failed: Array<IncidentEvent<"notification.failed">> = [];
+    const incidents = createIncidents({ routes: [{ notifier: webhookNotifier({ url: receiver.url, secret: `whsec_${"A".repeat(32)}`, timeoutMs: 5000 }) }] });
+    incidents.on("notification.failed", (e) => void failed.push(e));
+    await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    await until(() => receiver.requests.length === 1);
+    await incidents.close();
+    expect(failed).toEqual([]);
+    expect(receiver.requests).toHaveLength(1);
+    await receiver.close();
+  });
+
+  it.each(["memory", "sqlite"])("close() keeps its deadline with a notifier that never answers (%s store)", async (kind) => {
+    const store = kind === "memory" ? undefined : sqliteStore({ filename: ":memory:" });
+    const notifier = defineNotifier({ name: "never", timeoutMs: 60_000, send: () => new Promise<void>(() => undefined) });
+    const incidents = createIncidents({ store, routes: [{ notifier }], delivery: { closeTimeoutMs: 300 }, onError: () => undefined });
+    for (let i = 0; i < 5; i++) await incidents.reporter(scope).anomaly({ runId: "r", eventId: `e${i}`, pattern: `p${i}` });
+    const started = Date.now();
+    await incidents.close();
+    // a hang guard, not a speed goal: before, this waited for the notifier's 60 s timeout
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it("delivers nothing after close() resolves, and reports each undelivered notification once", async () => {
+    const delivered: string[] = [];
+    let first = true;
+    const notifier = defineNotifier({
+      name: "late",
+      retry: { attempts: 3, minDelayMs: 600, maxDelayMs: 600 },
+      async send([n]) {
+        if (first) {
+          first = false;
+          throw new Error("not now");
+        }
+        delivered.push(n!.id);
+      },
+    });
+    const failed: string[] = [];
+    const incidents = createIncidents({ routes: [{ notifier }], delivery: { closeTimeoutMs: 100 } });
+    incidents.on("notification.failed", (e) => void failed.push(e.data.notification.id));
+    for (let i = 0; i < 3; i++) await incidents.reporter(scope).anomaly({ runId: "r", eventId: `e${i}`, pattern: `p${i}` });
+    await until(() => !first);
+    await incidents.close();
+    const atClose = [...delivered];
+    await new Promise((r) => setTimeout(r, 900));
+    expect(delivered).toEqual(atClose);
+    expect(failed.length + delivered.length).toBe(3);
+    expect(new Set(failed).size).toBe(failed.length);
+  });
+
+  it("survives a notifier whose errors cannot be read, and refuses names no store can keep", async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const weird = [proxy, Object.defineProperty(new Error("x"), "retryable", { get: () => { throw new Error("getter"); } })];
+    let i = 0;
+    const failed: string[] = [];
+    const incidents = createIncidents({ routes: [{ notifier: defineNotifier({ name: "weird", retry: { attempts: 1 }, send: async () => Promise.reject(weird[i++ % 2]) }) }] });
+    incidents.on("notification.failed", (e) => void failed.push(e.data.error));
+    for (let n = 0; n < 2; n++) await incidents.reporter(scope).anomaly({ runId: "r", eventId: `e${n}`, pattern: `p${n}` });
+    await until(() => failed.length === 2);
+    await incidents.close();
+    for (const name of ["ops\u0000", "ops\uD800", "x".repeat(201), " padded "]) {
+      expect(() => createIncidents({ routes: [{ notifier: callbackNotifier(async () => undefined, { name }) }] })).toThrow(/notifier\.name: must be 1 to 200 characters/);
+    }
+  });
+});
+
+describe("slackMessage", () => {
+  it("escapes agent text in the notification text too, so <!channel> and links stay text", () => {
+    const incident = { number: 1, title: "<!channel> <https://evil.example/login|Re-authenticate>", severity: "high", status: "open", agentId: "a", runId: "r", environment: "production", occurrences: 1, severityReason: { explanation: "x" } } as never;
+    const message = slackMessage({ id: "d", type: "incident.created", timestamp: "2026-01-01T00:00:00.000Z", data: { incident } });
+    expect(message.text).not.toContain("<!channel>");
+    expect(message.text).toContain("&lt;!channel&gt;");
   });
 });

@@ -109,6 +109,28 @@ describe("webhookNotifier against a real HTTP server", () => {
     expect(() => verifyWebhook(`whsec_${randomBytes(24).toString("base64")}`, first!.body, first!.headers)).toThrow(/no webhook-signature/);
   });
 
+  it("verifyWebhook takes headers in any case, and refuses empty secrets, an unbounded tolerance and bodies that are not notifications", async () => {
+    const receiver = await startReceiver();
+    open.push(receiver);
+    const { report } = setup(receiver.url);
+    await report.anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    await until(() => receiver.requests.length === 1);
+    const [request] = receiver.requests;
+    const upper = Object.fromEntries(Object.entries(request!.headers).map(([k, v]) => [k.toUpperCase(), v]));
+    expect(verifyWebhook(secret, request!.body, upper).id).toBe(request!.headers["webhook-id"]);
+    expect(verifyWebhook(secret, request!.body, new Headers(request!.headers)).id).toBe(request!.headers["webhook-id"]);
+    for (const empty of ["", "whsec_", "whsec_===="]) expect(() => verifyWebhook(empty, request!.body, request!.headers)).toThrow(/at least 16 bytes/);
+    expect(() => verifyWebhook(secret, request!.body, request!.headers, { toleranceS: Number.NaN })).toThrow(/finite/);
+    const { createHmac } = await import("node:crypto");
+    const signed = (body: string) => {
+      const ts = String(Math.floor(Date.now() / 1000));
+      const sig = createHmac("sha256", Buffer.from(secret.slice(6), "base64")).update(`m1.${ts}.${body}`).digest("base64");
+      return { "webhook-id": "m1", "webhook-timestamp": ts, "webhook-signature": `v1,${sig}` };
+    };
+    expect(() => verifyWebhook(secret, "42", signed("42"))).toThrow(/not a notification object/);
+    expect(() => webhookNotifier({ url: receiver.url, secret: "whsec_================" })).toThrow(/at least 16 bytes/);
+  });
+
   it("validates its options", () => {
     expect(() => webhookNotifier({ url: "ftp://x", secret })).toThrow(/url: must be an http or https URL/);
     expect(() => webhookNotifier({ url: "http://x", secret: "hunter2" })).toThrow(/secret: must be a Standard Webhooks secret/);
