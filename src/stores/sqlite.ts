@@ -26,7 +26,7 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): unknown;
   pragma(source: string, options?: { simple?: boolean }): unknown;
-  transaction(fn: (...args: any[]) => any): { immediate(...args: any[]): any };
+  transaction(fn: (...args: any[]) => any): ((...args: any[]) => any) & { immediate(...args: any[]): any };
   close(): unknown;
   readonly open: boolean;
 }
@@ -281,12 +281,59 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     }
   };
 
+  /**
+   * Group commit: writes that arrive while one is being scheduled share one transaction, each in
+   * a savepoint of its own (so each is still all or nothing), and every promise settles only after
+   * the shared COMMIT. Many reports in flight then cost one sync to disk, not one each.
+   */
+  type Write = { run: () => unknown; alone: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void; what: string };
+  let batch: Write[] = [];
+  const runBatch = db.transaction((writes: Write[]) =>
+    writes.map((write) => {
+      try {
+        return { ok: true as const, value: write.run() };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    }),
+  );
+  const flush = async (): Promise<void> => {
+    const writes = batch;
+    batch = [];
+    if (writes.length === 1) {
+      // alone: its own transaction, no savepoint
+      const [only] = writes as [Write];
+      return guard(only.what, only.alone).then(only.resolve, only.reject);
+    }
+    let results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+    try {
+      results = await guard("write failed", () => runBatch.immediate(writes));
+    } catch (error) {
+      for (const write of writes) write.reject(error);
+      return;
+    }
+    results.forEach((result, i) => {
+      const write = writes[i]!;
+      if (result.ok) write.resolve(result.value);
+      else write.reject(wrap(result.error, write.what));
+    });
+  };
+  const write = <T>(what: string, run: () => T, alone: () => T): Promise<T> => {
+    if (closed) return Promise.reject(new ClosedError("sqlite store"));
+    return new Promise<T>((resolve, reject) => {
+      if (batch.length === 0) queueMicrotask(() => void flush());
+      batch.push({ run, alone, resolve: resolve as (value: unknown) => void, reject, what });
+    });
+  };
+
   return defineStore({
     name: NAME,
     durable,
     outbox,
-    ingest: (request) => guard("report failed", (): IngestResult => ingest.immediate(request)),
-    mutate: (workspaceId, id, apply) => guard("update failed", (): Incident => mutate.immediate(workspaceId, id, apply)),
+    // inside the shared transaction, better-sqlite3 runs each of these in a savepoint
+    ingest: (request) => write("report failed", (): IngestResult => ingest(request), (): IngestResult => ingest.immediate(request)),
+    mutate: (workspaceId, id, apply) =>
+      write("update failed", (): Incident => mutate(workspaceId, id, apply), (): Incident => mutate.immediate(workspaceId, id, apply)),
     get: (workspaceId, id) =>
       guard("read failed", () => {
         const row = sql.incident.get(workspaceId, id);

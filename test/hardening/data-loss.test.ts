@@ -49,6 +49,18 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     await incidents.close();
   });
 
+  it("one report failing among many in flight (one shared transaction on SQLite) costs only itself", async () => {
+    const picky: SeverityRule = { name: "picky", explanation: "fails for one pattern", match: (s) => { if (s.kind === "anomaly" && s.pattern === "p5") throw new Error("no"); return null; } };
+    const incidents = createIncidents({ store: make(), severityRules: [picky, ...defaultSeverityRules] });
+    const report = incidents.reporter(scope);
+    const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => report.anomaly({ runId: "r", eventId: `e${i}`, pattern: `p${i}` })));
+    expect(results.map((r) => r.status)).toEqual(results.map((_, i) => (i === 5 ? "rejected" : "fulfilled")));
+    const { items } = await incidents.as(operator).list({ limit: 100, sort: "recency" });
+    expect(items.map((i) => i.title).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `Anomaly: p${i}`).filter((t) => t !== "Anomaly: p5").sort());
+    expect(items.map((i) => i.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    await incidents.close();
+  });
+
   it("keys idempotency by (kind, runId, eventId): a block and a rejection of one event are two incidents", async () => {
     const incidents = createIncidents({ store: make() });
     const report = incidents.reporter(scope);
