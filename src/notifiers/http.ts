@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Incident } from "../core/incident.js";
-import { DeliveryError } from "./contract.js";
+import { DeliveryError, type RetryPolicy } from "./contract.js";
 
 /** A notifier's retry policy as options take it: any of its three fields. */
 export const RetryOptionsSchema = z
@@ -11,6 +11,16 @@ export const RetryOptionsSchema = z
   })
   .partial()
   .strict();
+
+/** What every HTTP notifier's options share besides the target. */
+export interface HttpNotifierBaseOptions {
+  /** Per-attempt timeout (default 10 000 ms). */
+  timeoutMs?: number;
+  /** Tries and backoff (default 5 tries, from 1 s up to 60 s). */
+  retry?: Partial<RetryPolicy>;
+  /** Unique among the routes; a default is made from the kind and the target. */
+  name?: string;
+}
 
 /** Options every HTTP notifier takes besides its target. */
 export const HttpNotifierOptions = {

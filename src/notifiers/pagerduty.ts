@@ -2,19 +2,17 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Incident } from "../core/incident.js";
 import { parseOrThrow } from "../core/schemas.js";
-import { defineNotifier, type Notification, type Notifier, type RetryPolicy } from "./contract.js";
-import { HttpNotifierOptions, LinkToSchema, postJson } from "./http.js";
+import { defineNotifier, type Notification, type Notifier } from "./contract.js";
+import { HttpNotifierOptions, LinkToSchema, postJson, type HttpNotifierBaseOptions } from "./http.js";
 import { safeLink } from "./slack.js";
 
-export interface PagerdutyNotifierOptions {
+export interface PagerdutyNotifierOptions extends HttpNotifierBaseOptions {
   /** The Events API v2 integration key of a PagerDuty service. */
   routingKey: string;
   /** Default: `https://events.pagerduty.com/v2/enqueue`. */
   url?: string;
   /** A link to the incident in your own console, sent as a PagerDuty link. */
   linkTo?: (incident: Incident) => string;
-  timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
   /** Default: `pagerduty:` and a short hash of the routing key. */
   name?: string;
 }

@@ -2,16 +2,14 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Incident } from "../core/incident.js";
 import { parseOrThrow } from "../core/schemas.js";
-import { defineNotifier, type Notification, type Notifier, type RetryPolicy } from "./contract.js";
-import { HttpNotifierOptions, LinkToSchema, postJson } from "./http.js";
+import { defineNotifier, type Notification, type Notifier } from "./contract.js";
+import { HttpNotifierOptions, LinkToSchema, postJson, type HttpNotifierBaseOptions } from "./http.js";
 
-export interface SlackNotifierOptions {
+export interface SlackNotifierOptions extends HttpNotifierBaseOptions {
   /** A Slack incoming-webhook URL. It is a secret: it never appears in names or errors. */
   webhookUrl: string;
   /** A link to the incident in your own console, shown as a button. */
   linkTo?: (incident: Incident) => string;
-  timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
   /** Default: `slack:` and a short hash of the URL. */
   name?: string;
 }

@@ -1,17 +1,14 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { parseOrThrow } from "../core/schemas.js";
-import { defineNotifier, type Notification, type Notifier, type RetryPolicy } from "./contract.js";
-import { describeUrl, HttpNotifierOptions, postJson } from "./http.js";
+import { defineNotifier, type Notification, type Notifier } from "./contract.js";
+import { describeUrl, HttpNotifierOptions, postJson, type HttpNotifierBaseOptions } from "./http.js";
 
-export interface WebhookNotifierOptions {
+export interface WebhookNotifierOptions extends HttpNotifierBaseOptions {
   /** Where to POST each notification (http or https). */
   url: string;
   /** A Standard Webhooks secret: `whsec_` and base64 bytes. */
   secret: string;
-  /** Per-attempt timeout (default 10 000 ms). */
-  timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
   /** Default: `webhook:<origin><path>`. */
   name?: string;
 }
