@@ -210,11 +210,24 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     });
   };
 
+  let pollAt = Number.POSITIVE_INFINITY;
   const schedule = (ms: number): void => {
     if (closing || draining) return;
     clearTimeout(pollTimer);
-    pollTimer = setTimeout(poll, ms);
+    pollAt = Date.now() + ms;
+    pollTimer = setTimeout(() => {
+      pollAt = Number.POSITIVE_INFINITY;
+      poll();
+    }, ms);
     pollTimer.unref?.();
+  };
+  /** Polls within `ms`, keeping an earlier poll that is already planned. */
+  const soon = (ms: number): void => {
+    if (polling) {
+      again = true;
+      return;
+    }
+    if (pollAt > Date.now() + ms) schedule(ms);
   };
 
   const pollOnce = async (): Promise<void> => {
@@ -259,16 +272,17 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 
   const deliverClaimed = async (name: string, entries: ClaimedDelivery[], leaseEnds: number): Promise<void> => {
     const target = notifiers.get(name)!;
+    const settled: Array<Promise<void>> = [];
     const digest = entries.filter((e) => e.digest);
     const jobs: Job[] = entries.filter((e) => !e.digest).map((e) => ({ entries: [e], notification: e.notification }));
     if (digest.length > 0) jobs.push({ entries: digest, notification: digestOf(digest, options.now()) });
     for (const job of jobs) {
-      if (closing) return; // claims go back on close
+      if (closing) break; // claims go back on close
       // a claim about to run out is handed back untried: another worker may take it as soon as
       // it does, and sending it now could deliver it twice
       if (Date.now() + target.timeoutMs > leaseEnds || Date.now() >= deadlineAt) {
         for (const entry of job.entries) {
-          await options.outbox!.settle(entry.id, worker, { status: "pending", attempts: entry.attempts, at: new Date().toISOString(), dueAt: new Date().toISOString() }).catch(() => undefined);
+          settled.push(options.outbox!.settle(entry.id, worker, { status: "pending", attempts: entry.attempts, at: new Date().toISOString(), dueAt: new Date().toISOString() }));
         }
         again = true;
         continue;
@@ -280,13 +294,14 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       const give = !failure ? "delivered" : !failure.retryable || tries >= retry.attempts ? "dead" : "pending";
       const wait = give === "pending" ? backoff(retry, tries) : 0;
       for (const entry of job.entries) {
-        await options.outbox!
-          .settle(entry.id, worker, { status: give, attempts: tries, at, dueAt: new Date(Date.now() + wait).toISOString(), error: failure?.error })
-          .catch(() => undefined); // the lease runs out and the entry is tried again: at least once
+        settled.push(options.outbox!.settle(entry.id, worker, { status: give, attempts: tries, at, dueAt: new Date(Date.now() + wait).toISOString(), error: failure?.error }));
       }
       if (give === "dead") options.failed(job.notification, name, tries, failure!.error);
       if (give === "pending") schedule(Math.min(wait + 5, options.pollMs));
     }
+    // recorded together (one transaction on SQLite); one that fails leaves its entry to the lease:
+    // it is tried again, at least once
+    await Promise.allSettled(settled);
   };
 
   if (options.outbox && options.routes.length > 0) schedule(0);
@@ -315,7 +330,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     },
     dispatch(entries) {
       if (closing || entries.length === 0) return;
-      if (options.outbox) return poll();
+      // a few milliseconds' wait gathers a burst of reports into one claim and one settle
+      if (options.outbox) return soon(5);
       for (const entry of entries) {
         const route = options.routes.find((r) => r.notifier.name === entry.notifier && r.digest);
         if (entry.digest && route?.digest) collect(entry, route.digest.everyMs);

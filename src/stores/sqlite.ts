@@ -245,10 +245,11 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
 
   const outbox: Outbox = {
     claim: (request) => guard("outbox claim failed", () => claim.immediate(request)),
-    settle: (id, worker, outcome) =>
-      guard("outbox update failed", () => {
-        outboxSt.settle.run(named([outcome.status, outcome.attempts, outcome.dueAt ?? null, outcome.error ?? null, outcome.at, id, worker]));
-      }),
+    // settles share the group commit with reports: a poll's worth of them is one transaction
+    settle: (id, worker, outcome) => {
+      const run = () => void outboxSt.settle.run(named([outcome.status, outcome.attempts, outcome.dueAt ?? null, outcome.error ?? null, outcome.at, id, worker]));
+      return write("outbox update failed", run, run);
+    },
     release: (worker) =>
       guard("outbox release failed", () => {
         outboxSt.release.run(named([worker]));
