@@ -16,7 +16,7 @@ import { cleanValue, type RedactOptions } from "./core/redact.js";
 import type { RepeatPolicy, SeverityRule } from "./core/severity.js";
 import type { Signal } from "./core/signals.js";
 import { buildSnapshot } from "./core/snapshot.js";
-import { isSafeId } from "./core/text.js";
+import { isSafeId, utf8Length } from "./core/text.js";
 import type { IncidentChangeType, IncidentEvents } from "./events.js";
 import type { Delivery } from "./notifiers/delivery.js";
 import type { NotificationEvent } from "./notifiers/contract.js";
@@ -322,13 +322,4 @@ export function capRecord(record: Record<string, unknown>): Record<string, unkno
   return out;
 }
 
-/** UTF-8 length without encoding: 1 byte per ASCII unit, 2 below U+0800 and per surrogate, else 3. */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) continue;
-    bytes += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2;
-  }
-  return bytes;
-}
+

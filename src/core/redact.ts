@@ -98,15 +98,31 @@ function words(key: string): string[] {
  * `Set-Cookie`, `auth`, `pwd`, full-width `ｐａｓｓｗｏｒｄ`, ... Keys are NFKC-normalized first.
  */
 export function isSensitiveKey(key: string, extra: RedactOptions["keys"] = []): boolean {
-  const parts = words(key);
-  const normalized = parts.join("");
-  if (normalized.endsWith("token") || parts.some((w) => SENSITIVE_WORDS.has(w))) return true;
-  if (SENSITIVE_KEY_PARTS.some((part) => normalized.includes(part))) return true;
+  if (extra.length === 0) {
+    // the same few keys come back in every payload: remember the answer for them
+    const known = verdicts.get(key);
+    if (known !== undefined) return known;
+    const verdict = byDefault(key);
+    if (verdicts.size >= 2000) verdicts.clear();
+    verdicts.set(key, verdict);
+    return verdict;
+  }
+  if (byDefault(key)) return true;
+  const normalized = words(key).join("");
   return extra.some((k) => {
     if (typeof k === "string") return normalized.includes(words(k).join(""));
     k.lastIndex = 0; // a /g pattern remembers where it stopped: every key starts afresh
     return k.test(key);
   });
+}
+
+const verdicts = new Map<string, boolean>();
+
+function byDefault(key: string): boolean {
+  const parts = words(key);
+  const normalized = parts.join("");
+  if (normalized.endsWith("token") || parts.some((w) => SENSITIVE_WORDS.has(w))) return true;
+  return SENSITIVE_KEY_PARTS.some((part) => normalized.includes(part));
 }
 
 /** Luhn checksum, as card numbers carry. */
@@ -134,13 +150,14 @@ function isCardNumber(candidate: string): boolean {
 export function redactString(value: string, options: RedactOptions = {}, maxLength = MAX_STRING): string {
   // cut first (with room for what redaction removes), so a huge string costs what a small one does
   let out = cleanText(cut(value, 2 * maxLength + 1024));
-  out = out.replace(AUTH_HEADER, (_m, name: string, separator: string, scheme: string | undefined) => `${name}${separator}${scheme ? `${scheme} ` : ""}${REDACTED}`);
-  out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
-  out = out.replace(COOKIE_HEADER, (_m, name: string, separator: string) => `${name}${separator}${REDACTED}`);
-  out = out.replace(URL_CREDENTIALS, (_m, head: string) => `${head}:${REDACTED}@`);
-  out = out.replace(KNOWN_SECRETS, REDACTED);
-  out = redactKeyValues(redactKeyValues(out, options, KEY_VALUE), options, QUOTED_KEY_VALUE);
-  out = out.replace(CARD_CANDIDATE, (m) => (isCardNumber(m) ? REDACTED : m));
+  // each pattern runs only where the text has what it needs: most strings are short words
+  if (/authori|api-key/i.test(out)) out = out.replace(AUTH_HEADER, (_m, name: string, separator: string, scheme: string | undefined) => `${name}${separator}${scheme ? `${scheme} ` : ""}${REDACTED}`);
+  if (/bearer|basic/i.test(out)) out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+  if (/cookie/i.test(out)) out = out.replace(COOKIE_HEADER, (_m, name: string, separator: string) => `${name}${separator}${REDACTED}`);
+  if (out.includes("://")) out = out.replace(URL_CREDENTIALS, (_m, head: string) => `${head}:${REDACTED}@`);
+  if (out.length >= 15) out = out.replace(KNOWN_SECRETS, REDACTED);
+  if (/[:=\uFF1A\uFF1D]/.test(out)) out = redactKeyValues(redactKeyValues(out, options, KEY_VALUE), options, QUOTED_KEY_VALUE);
+  if (out.length >= 13) out = out.replace(CARD_CANDIDATE, (m) => (isCardNumber(m) ? REDACTED : m));
   for (const pattern of options.patterns ?? []) out = out.replace(pattern, REDACTED);
   return cut(out, maxLength);
 }

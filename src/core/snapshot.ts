@@ -1,6 +1,7 @@
 import type { Snapshot } from "./incident.js";
 import { cleanValue, type RedactOptions } from "./redact.js";
 import type { RunEvent, Signal } from "./signals.js";
+import { utf8Length } from "./text.js";
 
 /** Most bytes of JSON one snapshot may take (64 KiB). */
 export const MAX_SNAPSHOT_BYTES = 64 * 1024;
@@ -61,5 +62,5 @@ export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Sn
 }
 
 function byteSize(value: unknown): number {
-  return new TextEncoder().encode(JSON.stringify(value)).length;
+  return utf8Length(JSON.stringify(value));
 }

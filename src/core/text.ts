@@ -41,3 +41,14 @@ export function truncateString(value: string, max: number): string {
   if (last >= 0xd800 && last <= 0xdbff) end -= 1;
   return `${body.slice(0, end)}…[truncated ${body.length - end + missingBefore} chars]`;
 }
+
+/** UTF-8 length without encoding: 1 byte per ASCII unit, 2 below U+0800 and per surrogate, else 3. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    bytes += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2;
+  }
+  return bytes;
+}

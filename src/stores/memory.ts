@@ -139,14 +139,14 @@ export function memoryStore(): IncidentStore {
       const existing = request.merge ? latestFor(found, request.fingerprint) : null;
       const recent = request.merge ? seenSince(found, request.fingerprint, request.windowStart) + 1 : 1;
       const decision = request.decide(existing, recent);
-      const incident = structuredClone(
-        decision.outcome === "created" ? numbered(decision.incident, found.lastNumber + 1) : decision.incident,
-      );
+      // what decide and snapshot return is built fresh from the engine's own copy of the signal:
+      // it is stored as it is, and only what leaves the store is cloned
+      const incident = decision.outcome === "created" ? numbered(decision.incident, found.lastNumber + 1) : decision.incident;
       if (decision.outcome === "created" && ids.has(incident.id)) {
         throw new CallbackError("ids", `ids() returned an id that is already taken (${incident.id}): ids must be unique`);
       }
-      const snapshot = decision.outcome === "recurred" ? null : structuredClone(request.snapshot());
-      const activity = decision.activity ? structuredClone(decision.activity) : null;
+      const snapshot = decision.outcome === "recurred" ? null : request.snapshot();
+      const activity = decision.activity;
 
       const ws = open(request.workspaceId);
       if (decision.outcome === "created") {

@@ -121,6 +121,24 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
     await incidents.close();
   });
 
+  it("hands out copies: changing what a report or a read returned changes nothing stored", async () => {
+    const incidents = createIncidents({ store: make() });
+    const { incident } = await incidents.reporter(scope).policyBlocked({ runId: "r", eventId: "e", action: refund, policy: limit });
+    (incident.trigger as { action: { type: string } }).action.type = "changed";
+    incident.title = "changed";
+    const ops = incidents.as(operator);
+    const read = await ops.get(incident.id);
+    expect(read.title).not.toBe("changed");
+    expect((read.trigger as { action: { type: string } }).action.type).toBe("refund.create");
+    (read.trigger as { action: { type: string } }).action.type = "changed again";
+    read.activity[0]!.message = "changed";
+    const again = await ops.context(incident.id);
+    expect((again.incident.trigger as { action: { type: string } }).action.type).toBe("refund.create");
+    expect(again.snapshot?.action?.type).toBe("refund.create");
+    expect(again.activity[0]!.message).not.toBe("changed");
+    await incidents.close();
+  });
+
   it("counts agents named __proto__, constructor and toString like any other", async () => {
     const incidents = createIncidents({ store: make() });
     for (const agentId of ["__proto__", "constructor", "toString", "__proto__"]) {

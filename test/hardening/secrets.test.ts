@@ -53,6 +53,7 @@ describe("default redaction", () => {
     ["a full-width separator", "password＝abc", "password＝[REDACTED]"],
     ["JCB and Maestro cards", "3530111333300000 / 5018000000000009", "[REDACTED] / [REDACTED]"],
     ["a card with no-break spaces", "4242\u00a04242\u00a04242\u00a04242", "[REDACTED]"],
+    ["a short Slack token", "token xoxb-1234567890 used", "token [REDACTED] used"],
     ["a GitHub fine-grained token", "github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "[REDACTED]"],
     ["a Slack webhook URL", "post to https://hooks.slack.com/services/T000/B000/XXXX now", "post to [REDACTED] now"],
     ["a PGP private key", "-----BEGIN PGP PRIVATE KEY BLOCK-----\nabc\n-----END PGP PRIVATE KEY BLOCK-----", "[REDACTED]"],
