@@ -2,8 +2,10 @@
  * The engine behind the reporter and operator APIs. A report's path: the reporter copies the
  * input within bounds (`toPlain`) and validates it with zod; `ingest` cleans it (sanitized,
  * redacted, capped), computes the fingerprint and hands the store an `IngestRequest` whose pure
- * `decide` (core/ingest.ts) says what to write; the store runs it in one transaction; the engine
- * then emits the event to listeners, each with its own frozen copy.
+ * `decide` (core/ingest.ts) says what to write, and whose `deliveries` (notifiers/delivery.ts)
+ * plan the notifications; the store runs it in one transaction (writing those to its outbox, if it
+ * has one); the engine then emits the event to listeners, each with its own frozen copy, and
+ * hands the planned deliveries to the delivery engine.
  */
 import type { Authorize, Permission } from "./core/access.js";
 import { asIncidentError, CallbackError, ClosedError, describeError } from "./core/errors.js";
@@ -54,7 +56,6 @@ export interface Engine {
   plan(event: NotificationEvent, incident: Incident, previous?: Incident): OutboxEntry[];
   /** Emits a committed change; `eventId` was made before the commit, so emitting cannot fail. */
   emit(type: IncidentChangeType, eventId: string, incident: Incident, previous?: Incident): void;
-  isClosed(): boolean;
   close(): Promise<void>;
 }
 
@@ -267,7 +268,6 @@ export function createEngine(config: EngineConfig): Engine {
     run,
     ingest,
     emit,
-    isClosed: () => closed,
     async close() {
       if (closed) return;
       closed = true;
