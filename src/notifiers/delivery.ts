@@ -6,6 +6,7 @@
  * in-memory queues, one per notifier. Either way a notifier's failures and slowness stay its own,
  * and nothing here runs on the report's path.
  */
+import { describeError } from "../core/errors.js";
 import type { Incident } from "../core/incident.js";
 import type { ClaimedDelivery, OutboxEntry, Outbox } from "../stores/contract.js";
 import { DeliveryError, type Notification, type NotificationEvent, type Notifier, type RetryPolicy, type Route } from "./contract.js";
@@ -120,7 +121,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       await Promise.race([Promise.resolve().then(() => target.send.call(target.notifier, [structuredClone(notification)], { attempt: number, signal: controller.signal })), timeout]);
       return null;
     } catch (error) {
-      return { error: describe(error), retryable: isRetryable(error) };
+      return { error: describeError(error), retryable: isRetryable(error) };
     } finally {
       clearTimeout(timer);
       controllers.delete(controller);
@@ -161,7 +162,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         try {
           await deliverJob(target, job);
         } catch (error) {
-          options.failed(job.notification, name, 0, describe(error));
+          options.failed(job.notification, name, 0, describeError(error));
         }
         queue.shift();
       }
@@ -411,10 +412,3 @@ function isRetryable(error: unknown): boolean {
   }
 }
 
-function describe(error: unknown): string {
-  try {
-    return error instanceof Error ? error.message : String(error);
-  } catch {
-    return "(an error that cannot be described)";
-  }
-}

@@ -130,7 +130,7 @@ export function memoryStore(): IncidentStore {
     durable: false,
 
     async ingest(request: IngestRequest): Promise<IngestResult> {
-      // everything that can throw (decide, snapshot, the clone) runs before the first write
+      // everything that can throw (decide, snapshot, a repeated id) runs before the first write
       const found = read(request.workspaceId);
       const key = request.runId !== null && request.eventId !== null ? JSON.stringify([request.kind, request.runId, request.eventId]) : null;
       const seenIn = key === null ? undefined : found.idempotency.get(key);
@@ -175,11 +175,10 @@ export function memoryStore(): IncidentStore {
       if (!current) throw new NotFoundError(id);
       const result = apply(structuredClone(current));
       if (result === null) return structuredClone(current);
-      const incident = structuredClone(result.incident);
-      const activity = structuredClone(result.activity);
-      put(ws, incident);
-      append(ws.activity, id, activity);
-      return structuredClone(incident);
+      // apply worked on a copy and built its result fresh: stored as it is, handed out as a copy
+      put(ws, result.incident);
+      append(ws.activity, id, result.activity);
+      return structuredClone(result.incident);
     },
 
     async get(workspaceId, id) {

@@ -172,15 +172,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     }
   };
 
-  const query = (what: string, text: string, params: unknown[]): Promise<any[]> =>
+  const execute = (what: string, text: string, params: unknown[]) =>
     tracked(async () => {
       await migrate();
       try {
-        return (await pool.query(text, params)).rows;
+        return await pool.query(text, params);
       } catch (error) {
         throw wrap(error, what);
       }
     });
+  const query = async (what: string, text: string, params: unknown[]): Promise<any[]> => (await execute(what, text, params)).rows;
 
   const read = (row: IncidentRow): Incident => rowToIncident(row, NAME);
   const outboxText = outboxSql("postgres", `${s}.`);
@@ -302,10 +303,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       await query("outbox release failed", outboxText.release, [worker]);
     },
     async prune(before) {
-      return (await tracked(async () => {
-        await migrate();
-        return (await pool.query(outboxText.prune, [before]).catch((error: unknown) => Promise.reject(wrap(error, "outbox prune failed")))).rowCount ?? 0;
-      }));
+      return (await execute("outbox prune failed", outboxText.prune, [before])).rowCount ?? 0;
     },
     async deliveries(q) {
       const rows: OutboxRow[] = await query("outbox read failed", outboxText.list, [q.status ?? null, q.limit]);

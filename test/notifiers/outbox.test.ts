@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createIncidents, type IncidentStore } from "agent-incidents";
 import { callbackNotifier, DeliveryError } from "agent-incidents/notifiers";
 import { storeTargets } from "../hardening/stores.js";
+import { until } from "./receiver.js";
 
 const scope = { workspaceId: "ws_o", agentId: "agt_o", environment: "production" as const };
 const durable = storeTargets("outbox").filter((t) => t.name !== "memory");
@@ -17,10 +18,10 @@ describe.each(durable)("the $name outbox", { timeout: 30_000 }, ({ make }) => {
     const report = incidents.reporter(scope);
     await report.anomaly({ runId: "r", eventId: "e1", pattern: "ok" });
     const outbox = store.outbox!;
-    await until2(async () => (await outbox.deliveries({ status: "delivered", limit: 10 })).length === 1);
+    await until(async () => (await outbox.deliveries({ status: "delivered", limit: 10 })).length === 1);
     fail = true;
     await report.anomaly({ runId: "r", eventId: "e2", pattern: "refused" });
-    await until2(async () => (await outbox.deliveries({ status: "dead", limit: 10 })).length === 1);
+    await until(async () => (await outbox.deliveries({ status: "dead", limit: 10 })).length === 1);
     const [dead] = await outbox.deliveries({ status: "dead", limit: 10 });
     expect(dead).toMatchObject({ notifier: "cb", attempts: 1, lastError: "receiver says no", notification: { type: "incident.created" } });
     expect(await outbox.deliveries({ status: "pending", limit: 10 })).toEqual([]);
@@ -42,11 +43,3 @@ describe.each(durable)("the $name outbox", { timeout: 30_000 }, ({ make }) => {
     await incidents.close();
   });
 });
-
-async function until2(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

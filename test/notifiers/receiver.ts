@@ -48,9 +48,9 @@ export async function refusedUrl(): Promise<string> {
 }
 
 /** Resolves once `check` holds, polling; rejects after `ms`. */
-export async function until(check: () => boolean, ms = 10_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 10));
   }
