@@ -202,9 +202,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const update = async (client: PgClient, before: Incident, after: Incident): Promise<void> => {
     const r = incidentToRow(after);
     const result = await client.query(
-      `UPDATE ${s}.incidents SET severity = $1, severity_rank = $2, status = $3, last_seen_at = $4, resolved_at = $5, version = $6, data = $7
+      `UPDATE ${s}.incidents SET severity = $1, severity_rank = $2, status = $3, last_seen_at = $4, resolved_at = $5, version = $6, data = $7, seal = $11
        WHERE id = $8 AND workspace_id = $9 AND version = $10`,
-      [r.severity, r.severity_rank, r.status, r.last_seen_at, r.resolved_at, r.version, r.data, r.id, r.workspace_id, before.version],
+      [r.severity, r.severity_rank, r.status, r.last_seen_at, r.resolved_at, r.version, r.data, r.id, r.workspace_id, before.version, r.seal],
     );
     if (result.rowCount !== 1) throw new StorageError(NAME, `incident ${after.id} changed during the transaction`);
     await recount(client, before, after);
@@ -263,9 +263,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         const r = incidentToRow(incident);
         await client.query(
           `INSERT INTO ${s}.incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
-             fingerprint, last_seen_at, created_at, resolved_at, version, data)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-          [r.id, r.workspace_id, r.number, r.agent_id, r.run_id, r.kind, r.severity, r.severity_rank, r.status, r.fingerprint, r.last_seen_at, r.created_at, r.resolved_at, r.version, r.data],
+             fingerprint, last_seen_at, created_at, resolved_at, version, data, seal)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+          [r.id, r.workspace_id, r.number, r.agent_id, r.run_id, r.kind, r.severity, r.severity_rank, r.status, r.fingerprint, r.last_seen_at, r.created_at, r.resolved_at, r.version, r.data, r.seal],
         );
         await recount(client, null, incident);
       } else {

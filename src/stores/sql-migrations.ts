@@ -14,8 +14,11 @@ const TYPES: Record<Dialect, { json: string; serial: string }> = {
   postgres: { json: "JSONB", serial: "BIGSERIAL PRIMARY KEY" },
 };
 
-/** Both SQL stores share one schema; `{t}` is the table prefix, `{json}` and `{serial}` the dialect's types. */
-const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string }> = [
+/**
+ * Both SQL stores share one schema; `{t}` is the table prefix, `{json}` and `{serial}` the
+ * dialect's types. A migration whose SQL differs by dialect gives one template for each.
+ */
+const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string | Record<Dialect, string> }> = [
   {
     version: 1,
     name: "create incidents, activity, occurrences, snapshots and counters",
@@ -140,6 +143,33 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string }> = 
       CREATE INDEX outbox_settled ON {t}outbox (settled_at);
     `,
   },
+  {
+    version: 4,
+    name: "seal on incident rows: rows the library wrote are read without revalidation",
+    // every write by the library sets a fresh seal; an UPDATE that leaves it as it was (a hand
+    // edit) clears it, and so does an INSERT that does not set one: the store then checks such a
+    // row against the schema when it reads it, as it checked every row before
+    template: {
+      sqlite: `
+        ALTER TABLE incidents ADD COLUMN seal INTEGER;
+        CREATE TRIGGER incidents_unseal_hand_edits AFTER UPDATE ON incidents FOR EACH ROW
+          WHEN NEW.seal IS NOT NULL AND NEW.seal IS OLD.seal
+        BEGIN
+          UPDATE incidents SET seal = NULL WHERE rowid = NEW.rowid;
+        END;
+      `,
+      postgres: `
+        ALTER TABLE {t}incidents ADD COLUMN seal BIGINT;
+        CREATE FUNCTION {t}unseal_hand_edits() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.seal IS NOT DISTINCT FROM OLD.seal THEN NEW.seal := NULL; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER incidents_unseal_hand_edits BEFORE UPDATE ON {t}incidents
+          FOR EACH ROW EXECUTE FUNCTION {t}unseal_hand_edits();
+      `,
+    },
+  },
 ];
 
 /** The migrations for one dialect; `schema` (PostgreSQL) prefixes every table. */
@@ -147,7 +177,7 @@ export function migrationsFor(dialect: Dialect, schema?: string): Migration[] {
   const prefix = schema ? `"${schema}".` : "";
   return TEMPLATES.map(({ template, ...m }) => ({
     ...m,
-    sql: template.replaceAll("{t}", prefix).replaceAll("{json}", TYPES[dialect].json).replaceAll("{serial}", TYPES[dialect].serial),
+    sql: (typeof template === "string" ? template : template[dialect]).replaceAll("{t}", prefix).replaceAll("{json}", TYPES[dialect].json).replaceAll("{serial}", TYPES[dialect].serial),
   }));
 }
 

@@ -78,11 +78,11 @@ const OptionsSchema = z.union([
 /** The blocking part of a lock wait: short, so the event loop stays responsive; the rest polls. */
 const BLOCKING_BUSY_MS = 10;
 const INCIDENT_INSERT = `INSERT INTO incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
-  fingerprint, last_seen_at, created_at, resolved_at, version, data)
+  fingerprint, last_seen_at, created_at, resolved_at, version, data, seal)
   VALUES (@id, @workspace_id, @number, @agent_id, @run_id, @kind, @severity, @severity_rank, @status,
-  @fingerprint, @last_seen_at, @created_at, @resolved_at, @version, @data)`;
+  @fingerprint, @last_seen_at, @created_at, @resolved_at, @version, @data, @seal)`;
 const INCIDENT_UPDATE = `UPDATE incidents SET severity = @severity, severity_rank = @severity_rank, status = @status,
-  last_seen_at = @last_seen_at, resolved_at = @resolved_at, version = @version, data = @data
+  last_seen_at = @last_seen_at, resolved_at = @resolved_at, version = @version, data = @data, seal = @seal
   WHERE id = @id AND workspace_id = @workspace_id AND version = @expected_version`;
 
 /**

@@ -56,6 +56,30 @@ describe("sqlite: bad data at the boundary", () => {
     await incidents.close();
   });
 
+  it("checks rows written by anything but the library: a hand edit that leaves the seal, an insert without one", async () => {
+    const file = fresh();
+    const { incidents, ops, id } = await tampered(sqliteStore({ filename: file }), async (id) => {
+      const db = new Database(file);
+      // a valid hand edit: read as it is, and sealed again by the library's next write
+      db.prepare("UPDATE incidents SET data = json_set(data, '$.title', 'Edited by hand') WHERE id = ?").run(id);
+      expect(db.prepare("SELECT seal FROM incidents WHERE id = ?").get(id)).toEqual({ seal: null });
+      // a copy inserted by hand, in an invalid state, with the original's seal left out
+      const columns = "workspace_id, agent_id, run_id, kind, severity, severity_rank, status, fingerprint, last_seen_at, created_at, resolved_at, version";
+      db.prepare(
+        `INSERT INTO incidents (id, number, data, ${columns}) SELECT 'inc_by_hand', number + 100, json_set(data, '$.occurrences', 'many'), ${columns} FROM incidents WHERE id = ?`,
+      ).run(id);
+      db.close();
+    });
+    expect((await ops.get(id)).title).toBe("Edited by hand");
+    await expect(ops.get("inc_by_hand")).rejects.toThrow(/incident inc_by_hand is in an invalid state \(occurrences: /);
+    await ops.acknowledge(id);
+    const db = new Database(file);
+    expect((db.prepare("SELECT seal FROM incidents WHERE id = ?").get(id) as { seal: number | null }).seal).toEqual(expect.any(Number));
+    db.close();
+    expect(await ops.get(id)).toMatchObject({ title: "Edited by hand", status: "acknowledged" });
+    await incidents.close();
+  });
+
   it("fails a migration with a StorageError naming it, leaving the file unmigrated", () => {
     const file = fresh();
     const db = new Database(file);
@@ -76,7 +100,7 @@ describe("sqlite: bad data at the boundary", () => {
     const db = new Database(file);
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')").run();
     db.close();
-    expect(() => sqliteStore({ filename: file })).toThrow(/schema version 99, newer than this library knows \(3\)/);
+    expect(() => sqliteStore({ filename: file })).toThrow(/schema version 99, newer than this library knows \(4\)/);
   });
 
   it("wraps a driver error in a StorageError with the cause", async () => {
@@ -113,6 +137,21 @@ if (PG_URL) {
       await expect(ops.resolve(id, { note: "x", rootCause: "other" })).rejects.toBeInstanceOf(StorageError);
       const rows = await admin((c) => c.query(`SELECT status, version FROM "${name}".incidents WHERE id = $1`, [id]));
       expect(rows.rows).toEqual([{ status: "open", version: 1 }]);
+      await incidents.close();
+    });
+
+    it("checks a row whose seal a hand edit left alone, and seals it again on the library's next write", async () => {
+      const name = schema();
+      const { incidents, ops, id } = await tampered(postgresStore({ connectionString: url, schema: name }), (id) =>
+        admin(async (c) => void (await c.query(`UPDATE "${name}".incidents SET data = jsonb_set(data, '{occurrences}', '"many"') WHERE id = $1`, [id]))),
+      );
+      const seal = async () => (await admin((c) => c.query(`SELECT seal FROM "${name}".incidents WHERE id = $1`, [id]))).rows[0].seal;
+      expect(await seal()).toBeNull();
+      await expect(ops.get(id)).rejects.toThrow(new RegExp(`incident ${id} is in an invalid state \\(occurrences: `));
+      await admin(async (c) => void (await c.query(`UPDATE "${name}".incidents SET data = jsonb_set(data, '{occurrences}', '1') WHERE id = $1`, [id])));
+      await ops.acknowledge(id);
+      expect(await seal()).not.toBeNull();
+      expect(await ops.get(id)).toMatchObject({ status: "acknowledged", occurrences: 1 });
       await incidents.close();
     });
 
