@@ -141,9 +141,15 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
 
   /** The incident with its activity and occurrences; the common part of `get` and `context`. */
   const load = async (id: string) => {
+    const { store } = engine;
+    if (store.detail) {
+      const detail = await store.detail(ws, id);
+      if (!detail) throw new NotFoundError(id);
+      return { incident: detail.incident, activity: detail.activity, occurrenceLog: detail.occurrences };
+    }
     // all three at once: over a network that is one round trip instead of two (the reads are
     // scoped to the workspace, so an unknown id just finds nothing)
-    const [incident, activity, occurrenceLog] = await Promise.all([engine.store.get(ws, id), engine.store.activity(ws, id), engine.store.occurrences(ws, id)]);
+    const [incident, activity, occurrenceLog] = await Promise.all([store.get(ws, id), store.activity(ws, id), store.occurrences(ws, id)]);
     if (!incident) throw new NotFoundError(id);
     return { incident, activity, occurrenceLog };
   };

@@ -168,6 +168,12 @@ export interface IncidentStore {
   /** The snapshot of the latest episode that has one (creation or reopen), or `null`. */
   snapshot(workspaceId: string, id: string): Promise<Snapshot | null>;
   /**
+   * Optional: `get`, `activity` and `occurrences` in one read (one round trip, one statement),
+   * or `null` when the incident does not exist in the workspace. Without it, the three are
+   * called at once.
+   */
+  detail?(workspaceId: string, id: string): Promise<{ incident: Incident; activity: Activity[]; occurrences: Occurrence[] } | null>;
+  /**
    * One page of incidents matching the query's filters, ordered as `compareKeys` orders them
    * (severity then recency, or recency), starting after `query.after`. Return at most
    * `query.limit + 1` items: the extra one tells the caller there is a next page.

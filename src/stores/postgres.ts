@@ -186,16 +186,27 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const read = (row: IncidentRow): Incident => rowToIncident(row, NAME);
   const outboxText = outboxSql("postgres", `${s}.`);
   const addDeliveries = async (client: PgClient, entries: readonly unknown[] | undefined, at: string): Promise<void> => {
-    for (const entry of (entries ?? []) as OutboxEntry[]) await client.query(outboxText.insert, outboxParams(entry, at));
+    const rows = (entries ?? []) as OutboxEntry[];
+    if (rows.length === 0) return;
+    // every delivery of the change in one statement
+    const params = rows.flatMap((entry) => outboxParams(entry, at));
+    const values = rows.map((_, r) => `(${[1, 2, 3, 4, 5].map((k) => `$${r * 8 + k}`).join(", ")}, 'pending', 0, $${r * 8 + 6}, $${r * 8 + 7}, $${r * 8 + 8})`);
+    await client.query(
+      `INSERT INTO ${s}.outbox (id, notifier, workspace_id, incident_id, digest, status, attempts, due_at, created_at, notification) VALUES ${values.join(", ")}`,
+      params,
+    );
   };
 
+  /** Count cells change in one of 16 shards per cell, so concurrent writers rarely wait on the same row. */
+  const countUpsert = (p: (value: unknown) => string, workspaceId: string, d: ReturnType<typeof countDeltas>[number], shard: number) =>
+    `INSERT INTO ${s}.incident_counts (workspace_id, agent_id, severity, status, shard, n) VALUES (${p(workspaceId)}, ${p(d.agentId)}, ${p(d.severity)}, ${p(d.status)}, ${p(shard)}, ${p(d.delta)})
+     ON CONFLICT (workspace_id, agent_id, severity, status, shard) DO UPDATE SET n = ${s}.incident_counts.n + EXCLUDED.n`;
   const recount = async (client: PgClient, before: Incident | null, after: Incident): Promise<void> => {
+    const shard = Math.floor(Math.random() * 16);
+    // one statement per cell, in a fixed order, so two writers moving incidents between the same cells cannot deadlock
     for (const d of countDeltas(before, after)) {
-      await client.query(
-        `INSERT INTO ${s}.incident_counts (workspace_id, agent_id, severity, status, n) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (workspace_id, agent_id, severity, status) DO UPDATE SET n = ${s}.incident_counts.n + EXCLUDED.n`,
-        [after.workspaceId, d.agentId, d.severity, d.status, d.delta],
-      );
+      const params: unknown[] = [];
+      await client.query(countUpsert((v) => (params.push(v), `$${params.length}`), after.workspaceId, d, shard), params);
     }
   };
 
@@ -228,65 +239,64 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     return seen.rows[0] ? { outcome: "duplicate", incident: read(seen.rows[0]) } : null;
   };
 
+  /**
+   * A report in four round trips: BEGIN; the reads (lock, idempotency key, latest incident of the
+   * fingerprint, recent count) in one call; every write in one statement; COMMIT. A new incident
+   * takes its number inside that statement, from the workspace's sequence.
+   */
   const ingestOnce = (request: IngestRequest) =>
     tx("report failed", async (client): Promise<IngestResult> => {
       const { workspaceId, fingerprint } = request;
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", [workspaceId, fingerprint]);
-      const duplicate = await duplicateOf(client, request);
-      if (duplicate) return duplicate;
-      let existing: Incident | null = null;
-      let recent = 1;
-      if (request.merge) {
-        const found = await client.query(
-          `SELECT * FROM ${s}.incidents WHERE workspace_id = $1 AND fingerprint = $2
-           ORDER BY (status = 'resolved'), CASE WHEN status = 'resolved' THEN resolved_at ELSE created_at END DESC, number DESC
-           LIMIT 1 FOR UPDATE`,
-          [workspaceId, fingerprint],
-        );
-        existing = found.rows[0] ? read(found.rows[0]) : null;
-        const seen = await client.query(`SELECT count(*) AS n FROM ${s}.occurrences WHERE workspace_id = $1 AND fingerprint = $2 AND at >= $3`, [
+      const found = (
+        await client.query(`SELECT duplicate, recent, incident FROM ${s}.ingest_lookup($1, $2, $3, $4, $5, $6, $7)`, [
           workspaceId,
           fingerprint,
+          request.kind,
+          request.runId,
+          request.eventId,
+          request.merge,
           request.windowStart,
-        ]);
-        recent += Number(seen.rows[0].n);
-      }
-      const decision = request.decide(existing, recent);
-      let incident: Incident;
-      if (decision.outcome === "created") {
-        const counter = await client.query(
-          `INSERT INTO ${s}.workspace_counters (workspace_id, last_number) VALUES ($1, 1)
-           ON CONFLICT (workspace_id) DO UPDATE SET last_number = ${s}.workspace_counters.last_number + 1 RETURNING last_number`,
-          [workspaceId],
-        );
-        incident = numbered(decision.incident, Number(counter.rows[0].last_number));
-        const r = incidentToRow(incident);
-        await client.query(
-          `INSERT INTO ${s}.incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
-             fingerprint, last_seen_at, created_at, resolved_at, version, data, seal)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-          [r.id, r.workspace_id, r.number, r.agent_id, r.run_id, r.kind, r.severity, r.severity_rank, r.status, r.fingerprint, r.last_seen_at, r.created_at, r.resolved_at, r.version, r.data, r.seal],
-        );
-        await recount(client, null, incident);
+        ])
+      ).rows[0] as { duplicate: boolean; recent: string | number; incident: IncidentRow | null };
+      if (found.duplicate) return { outcome: "duplicate", incident: read(found.incident!) };
+      const existing = found.incident ? read(found.incident) : null;
+      const decision = request.decide(existing, 1 + Number(found.recent));
+      const created = decision.outcome === "created";
+      if (!created) await recount(client, existing, decision.incident);
+
+      const params: unknown[] = [];
+      const p = (value: unknown) => (params.push(value), `$${params.length}`);
+      const parts: string[] = [];
+      const r = incidentToRow(created ? numbered(decision.incident, 0) : decision.incident);
+      if (created) {
+        parts.push(`inc AS (INSERT INTO ${s}.incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
+            fingerprint, last_seen_at, created_at, resolved_at, version, data, seal)
+          VALUES (${p(r.id)}, ${p(r.workspace_id)}, ${s}.next_number(${p(workspaceId)}), ${[r.agent_id, r.run_id, r.kind, r.severity, r.severity_rank, r.status, r.fingerprint, r.last_seen_at, r.created_at, r.resolved_at, r.version, r.data, r.seal].map(p).join(", ")})
+          RETURNING number)`);
+        parts.push(`counted AS (${countUpsert(p, workspaceId, { agentId: r.agent_id ?? "", severity: r.severity, status: r.status, delta: 1 }, Math.floor(Math.random() * 16))})`);
       } else {
-        incident = decision.incident;
-        await update(client, existing!, incident);
+        parts.push(`inc AS (UPDATE ${s}.incidents SET severity = ${p(r.severity)}, severity_rank = ${p(r.severity_rank)}, status = ${p(r.status)},
+            last_seen_at = ${p(r.last_seen_at)}, resolved_at = ${p(r.resolved_at)}, version = ${p(r.version)}, data = ${p(r.data)}, seal = ${p(r.seal)}
+          WHERE id = ${p(r.id)} AND workspace_id = ${p(workspaceId)} AND version = ${p(existing!.version)} RETURNING number)`);
       }
       if (decision.outcome !== "recurred") {
-        await client.query(`INSERT INTO ${s}.episode_snapshots (incident_id, episode, data) VALUES ($1, $2, $3)`, [
-          incident.id,
-          incident.episodes.length,
-          JSON.stringify(request.snapshot()),
-        ]);
+        parts.push(`snap AS (INSERT INTO ${s}.episode_snapshots (incident_id, episode, data)
+          VALUES (${p(r.id)}, ${p(decision.incident.episodes.length)}, ${p(JSON.stringify(request.snapshot()))}))`);
       }
-      if (decision.activity) await addActivity(client, decision.activity);
-      const inserted = await client.query(
-        `INSERT INTO ${s}.occurrences (workspace_id, incident_id, kind, fingerprint, run_id, event_id, trace_id, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING seq`,
-        [workspaceId, incident.id, request.kind, fingerprint, request.runId, request.eventId, request.traceId, request.at],
-      );
+      const activity = decision.activity;
+      if (activity) {
+        parts.push(`act AS (INSERT INTO ${s}.activity (id, incident_id, version, data)
+          VALUES (${p(activity.id)}, ${p(activity.incidentId)}, ${p(activity.version)}, ${p(JSON.stringify(activity))}))`);
+      }
+      parts.push(`occ AS (INSERT INTO ${s}.occurrences (workspace_id, incident_id, kind, fingerprint, run_id, event_id, trace_id, at)
+        VALUES (${[workspaceId, r.id, request.kind, fingerprint, request.runId, request.eventId, request.traceId, request.at].map(p).join(", ")})
+        ON CONFLICT DO NOTHING RETURNING seq)`);
+      const written = (await client.query(`WITH ${parts.join(",\n")} SELECT (SELECT number FROM inc) AS number, (SELECT count(*) FROM occ) AS occurrences`, params))
+        .rows[0] as { number: number | string | null; occurrences: string | number };
+      if (written.number === null) throw new StorageError(NAME, `incident ${r.id} changed during the transaction`);
       // the same (runId, eventId) reported concurrently under another fingerprint: undo, report a duplicate
-      if (inserted.rowCount === 0) throw new RetryAsDuplicate();
+      if (Number(written.occurrences) === 0) throw new RetryAsDuplicate();
+      const incident = created ? numbered(decision.incident, Number(written.number)) : decision.incident;
       await addDeliveries(client, request.deliveries?.(incident, decision.outcome), request.at);
       return { outcome: decision.outcome, incident };
     }, request.runId !== null && request.eventId !== null);
@@ -340,6 +350,25 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const rows = await query("read failed", `SELECT * FROM ${s}.incidents WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
       return rows[0] ? read(rows[0]) : null;
     },
+    async detail(workspaceId, id) {
+      // one statement: the three parts come from one snapshot
+      const rows = await query(
+        "read failed",
+        `SELECT i.*,
+           (SELECT coalesce(json_agg(a.data ORDER BY a.version), '[]') FROM ${s}.activity a WHERE a.incident_id = i.id) AS activity_log,
+           (SELECT coalesce(json_agg(json_build_object('incident_id', o.incident_id, 'run_id', o.run_id, 'event_id', o.event_id, 'trace_id', o.trace_id, 'at', o.at)
+              ORDER BY o.at, o.seq), '[]') FROM ${s}.occurrences o WHERE o.incident_id = i.id) AS occurrence_log
+         FROM ${s}.incidents i WHERE i.workspace_id = $1 AND i.id = $2`,
+        [workspaceId, id],
+      );
+      const row = rows[0] as (IncidentRow & { activity_log: Array<Record<string, unknown>>; occurrence_log: OccurrenceRow[] }) | undefined;
+      if (!row) return null;
+      return {
+        incident: read(row),
+        activity: row.activity_log.map((data) => rowToActivity(data, NAME)),
+        occurrences: row.occurrence_log.map((r) => rowToOccurrence(r, NAME)),
+      };
+    },
     async activity(workspaceId, id) {
       const rows = await query(
         "read failed",
@@ -373,7 +402,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const rows =
         filter.agentId === undefined
           ? await query("counts failed", `SELECT severity, status, sum(n) AS n FROM ${s}.incident_counts WHERE workspace_id = $1 GROUP BY severity, status`, [workspaceId])
-          : await query("counts failed", `SELECT severity, status, n FROM ${s}.incident_counts WHERE workspace_id = $1 AND agent_id = $2`, [workspaceId, filter.agentId]);
+          : await query("counts failed", `SELECT severity, status, sum(n) AS n FROM ${s}.incident_counts WHERE workspace_id = $1 AND agent_id = $2 GROUP BY severity, status`, [
+              workspaceId,
+              filter.agentId,
+            ]);
       return foldCounts(rows);
     },
     async scan(workspaceId, q) {

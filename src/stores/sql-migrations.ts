@@ -170,6 +170,77 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string | Rec
       `,
     },
   },
+  {
+    version: 5,
+    name: "PostgreSQL: numbers from a sequence per workspace, counts in shards, the report's reads in one call",
+    template: {
+      // one writer at a time: nothing to spread
+      sqlite: "SELECT 1;",
+      postgres: `
+        -- writers of one workspace no longer queue on its counter row until COMMIT: a number comes
+        -- from the workspace's own sequence, created on its first incident and started after any
+        -- number handed out before. Numbers stay unique and increasing per workspace; a report
+        -- rolled back after taking one leaves a gap.
+        CREATE FUNCTION {t}next_number(p_workspace TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+        DECLARE
+          seq TEXT := format('%I.%I', '{schema}', 'number_' || md5(p_workspace));
+          last BIGINT;
+        BEGIN
+          IF to_regclass(seq) IS NULL THEN
+            PERFORM pg_advisory_xact_lock(hashtext('agent-incidents numbers'), hashtext(p_workspace));
+            BEGIN
+              EXECUTE format('CREATE SEQUENCE %s', seq);
+              SELECT greatest(
+                (SELECT coalesce(max(number), 0) FROM {t}incidents WHERE workspace_id = p_workspace),
+                (SELECT coalesce(max(last_number), 0) FROM {t}workspace_counters WHERE workspace_id = p_workspace)
+              ) INTO last;
+              IF last > 0 THEN PERFORM setval(seq, last); END IF;
+            EXCEPTION WHEN duplicate_table OR unique_violation THEN
+              NULL; -- created meanwhile by another writer
+            END;
+          END IF;
+          RETURN nextval(seq);
+        END $$;
+
+        -- a report's reads, in one round trip after the lock that serializes its fingerprint:
+        -- the incident its (kind, runId, eventId) already made, or else the fingerprint's latest
+        -- incident and how often the fingerprint was seen since the window's start
+        CREATE FUNCTION {t}ingest_lookup(p_workspace TEXT, p_fingerprint TEXT, p_kind TEXT, p_run TEXT, p_event TEXT, p_merge BOOLEAN, p_since TEXT)
+        RETURNS TABLE (duplicate BOOLEAN, recent BIGINT, incident JSON) LANGUAGE plpgsql AS $$
+        DECLARE
+          found_row {t}incidents;
+          has_row BOOLEAN;
+        BEGIN
+          PERFORM pg_advisory_xact_lock(hashtext(p_workspace), hashtext(p_fingerprint));
+          IF p_run IS NOT NULL AND p_event IS NOT NULL THEN
+            SELECT i.* INTO found_row FROM {t}occurrences o JOIN {t}incidents i ON i.id = o.incident_id
+              WHERE o.workspace_id = p_workspace AND o.kind = p_kind AND o.run_id = p_run AND o.event_id = p_event;
+            IF FOUND THEN
+              RETURN QUERY SELECT TRUE, 0::BIGINT, row_to_json(found_row);
+              RETURN;
+            END IF;
+          END IF;
+          IF NOT p_merge THEN
+            RETURN QUERY SELECT FALSE, 0::BIGINT, NULL::JSON;
+            RETURN;
+          END IF;
+          SELECT * INTO found_row FROM {t}incidents WHERE workspace_id = p_workspace AND fingerprint = p_fingerprint
+            ORDER BY (status = 'resolved'), CASE WHEN status = 'resolved' THEN resolved_at ELSE created_at END DESC, number DESC
+            LIMIT 1 FOR UPDATE;
+          has_row := FOUND;
+          RETURN QUERY SELECT FALSE,
+            (SELECT count(*) FROM {t}occurrences WHERE workspace_id = p_workspace AND fingerprint = p_fingerprint AND at >= p_since),
+            CASE WHEN has_row THEN row_to_json(found_row) END;
+        END $$;
+
+        -- one agent's reports of one severity no longer queue on one counts row: each write adds
+        -- to one of 16 shards, and reads sum them
+        ALTER TABLE {t}incident_counts ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0;
+        ALTER TABLE {t}incident_counts DROP CONSTRAINT incident_counts_pkey;
+        ALTER TABLE {t}incident_counts ADD PRIMARY KEY (workspace_id, agent_id, severity, status, shard);
+      `,
+    },
+  },
 ];
 
 /** The migrations for one dialect; `schema` (PostgreSQL) prefixes every table. */
@@ -177,7 +248,7 @@ export function migrationsFor(dialect: Dialect, schema?: string): Migration[] {
   const prefix = schema ? `"${schema}".` : "";
   return TEMPLATES.map(({ template, ...m }) => ({
     ...m,
-    sql: (typeof template === "string" ? template : template[dialect]).replaceAll("{t}", prefix).replaceAll("{json}", TYPES[dialect].json).replaceAll("{serial}", TYPES[dialect].serial),
+    sql: (typeof template === "string" ? template : template[dialect]).replaceAll("{t}", prefix).replaceAll("{schema}", schema ?? "").replaceAll("{json}", TYPES[dialect].json).replaceAll("{serial}", TYPES[dialect].serial),
   }));
 }
 

@@ -327,6 +327,14 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     });
   };
 
+  const readActivity = (workspaceId: string, id: string) =>
+    (sql.activity.all(workspaceId, id) as Array<{ data: string }>).map((r) => rowToActivity(r.data, NAME));
+  const readOccurrences = (workspaceId: string, id: string) => (sql.occurrences.all(workspaceId, id) as OccurrenceRow[]).map((r) => rowToOccurrence(r, NAME));
+  const readDetail = db.transaction((workspaceId: string, id: string) => {
+    const row = sql.incident.get(workspaceId, id);
+    return row ? { incident: read(row), activity: readActivity(workspaceId, id), occurrences: readOccurrences(workspaceId, id) } : null;
+  });
+
   return defineStore({
     name: NAME,
     durable,
@@ -340,10 +348,10 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
         const row = sql.incident.get(workspaceId, id);
         return row ? read(row) : null;
       }),
-    activity: (workspaceId, id) =>
-      guard("read failed", () => (sql.activity.all(workspaceId, id) as Array<{ data: string }>).map((r) => rowToActivity(r.data, NAME))),
-    occurrences: (workspaceId, id) =>
-      guard("read failed", () => (sql.occurrences.all(workspaceId, id) as OccurrenceRow[]).map((r) => rowToOccurrence(r, NAME))),
+    activity: (workspaceId, id) => guard("read failed", () => readActivity(workspaceId, id)),
+    occurrences: (workspaceId, id) => guard("read failed", () => readOccurrences(workspaceId, id)),
+    // one read transaction: the three parts agree with each other
+    detail: (workspaceId, id) => guard("read failed", () => readDetail(workspaceId, id)),
     snapshot: (workspaceId, id) =>
       guard("read failed", () => {
         const row = sql.snapshot.get(workspaceId, id) as { data: string } | undefined;
