@@ -1,100 +1,73 @@
 /**
- * npm run bench [-- --n 5000]
+ * npm run bench [-- --quick] [-- --json] [-- --only memory,sqlite,postgres,notify]
  *
- * Insert and query figures per store: reports that create incidents, reports that recur into
- * them, and the console's reads (default list, counts, get). PostgreSQL runs when PG_URL is set.
+ * Every hot path beside the fastest thing that could do the same job (its floor), in the same
+ * process and the same run, with the ratio and the target it must meet. Absolute times drift on
+ * shared machines; ratios from one run do not. The large data sets (1M incidents; 100k with
+ * --quick) are built once and cached under bench/.cache/. PostgreSQL runs when PG_URL is set.
+ * `--json` writes bench/results.json.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
-import { createIncidents, memoryStore, type IncidentStore } from "agent-incidents";
-import { postgresStore } from "agent-incidents/postgres";
-import { sqliteStore } from "agent-incidents/sqlite";
+import { comparisons, log, results } from "./lib.js";
+import { memoryBench } from "./memory.js";
+import { notifyBench } from "./notify-p99.js";
+import { postgresBench } from "./postgres.js";
+import { sqliteBench } from "./sqlite.js";
 
 const args = process.argv.slice(2);
-const N = Number(args[args.indexOf("--n") + 1] ?? "") || 5000;
-const READS = 1000;
+const quick = args.includes("--quick");
+const json = args.includes("--json");
+const only = args.includes("--only") ? new Set(args[args.indexOf("--only") + 1]!.split(",")) : null;
+const wanted = (section: string) => only === null || only.has(section);
 const PG_URL = process.env["PG_URL"];
 
-interface Row {
-  store: string;
-  op: string;
-  n: number;
-  perSec: number;
-  p50: number;
-  p95: number;
-}
-
-const rows: Row[] = [];
-
-async function measure(store: string, op: string, n: number, one: (i: number) => Promise<unknown>, concurrency = 1): Promise<void> {
-  const times: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++;
-        const t = performance.now();
-        await one(i);
-        times.push(performance.now() - t);
-      }
-    }),
-  );
-  const total = performance.now() - start;
-  times.sort((a, b) => a - b);
-  rows.push({ store, op, n, perSec: (n / total) * 1000, p50: times[Math.floor(n * 0.5)]!, p95: times[Math.floor(n * 0.95)]! });
-}
-
-async function bench(name: string, store: IncidentStore, concurrency: number): Promise<void> {
-  const incidents = createIncidents({ store });
-  const report = incidents.reporter({ workspaceId: "ws_bench", agentId: "agt_bench", environment: "production" });
-  const ops = incidents.as({ id: "usr_bench", role: "operator", workspaceId: "ws_bench" });
-  const signal = (i: number, run: string) => ({
-    runId: run,
-    eventId: `evt_${i}`,
-    action: { type: "refund.create", payload: { amount: 100 + (i % 900), customer: `cus_${i}` } },
-    policy: { id: `pol_${i}`, name: `Policy ${i}`, effect: "block" as const },
-    impact: (["low", "medium", "high", "critical"] as const)[i % 4],
-  });
-  const ids: string[] = [];
-  await measure(name, "report: new incident", N, async (i) => ids.push((await report.policyBlocked(signal(i, "run_a"))).incident.id), concurrency);
-  await measure(name, "report: recurrence", N, (i) => report.policyBlocked(signal(i, "run_b")), concurrency);
-  for (let i = 0; i < N; i += 3) await ops.acknowledge(ids[i]!);
-  for (let i = 0; i < N; i += 5) await ops.resolve(ids[i]!, { note: "bench", rootCause: "other" }).catch(() => undefined);
-  await measure(name, "list: open, by severity (50)", READS, () => ops.list({ status: "open" }));
-  await measure(name, "list: all, page 5 by cursor", READS / 10, async () => {
-    let page = await ops.list();
-    for (let p = 1; p < 5 && page.nextCursor; p++) page = await ops.list({ cursor: page.nextCursor });
-  });
-  await measure(name, "counts", READS, () => ops.counts());
-  await measure(name, "get (with activity)", READS, (i) => ops.get(ids[(i * 7919) % ids.length]!));
-  await incidents.close();
-}
-
+const large = quick ? 100_000 : 1_000_000;
+const n = quick ? 2000 : 5000;
+const rounds = quick ? 3 : 5;
 const dir = mkdtempSync(join(tmpdir(), "agent-incidents-bench-"));
-console.log(`agent-incidents bench: ${N} incidents per store, Node ${process.version}`);
-await bench("memory", memoryStore(), 1);
-await bench("sqlite", sqliteStore({ filename: join(dir, "bench.db") }), 1);
-await bench("sqlite normal", sqliteStore({ filename: join(dir, "bench-normal.db"), synchronous: "normal" }), 1);
-if (PG_URL) {
-  const schema = `bench_${Date.now().toString(36)}`;
-  await bench("postgres", postgresStore({ connectionString: PG_URL, schema }), 1);
-  const schema8 = `${schema}_c8`;
-  await bench("postgres x8", postgresStore({ connectionString: PG_URL, schema: schema8, max: 8 }), 8);
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const s of [schema, schema8]) await client.query(`DROP SCHEMA "${s}" CASCADE`);
-  await client.end();
-} else {
-  console.log("PG_URL is not set: skipping PostgreSQL (set PG_URL=postgres://postgres@127.0.0.1:5432/test)");
-}
-rmSync(dir, { recursive: true, force: true });
+const cache = join(import.meta.dirname, ".cache");
+const started = performance.now();
+log(`agent-incidents bench: ${quick ? "quick" : "full"} (${large} incidents for the large data sets), Node ${process.version}`);
 
-const fmt = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
-console.log(`\n${"store".padEnd(14)} ${"operation".padEnd(30)} ${"n".padStart(6)} ${"ops/s".padStart(9)} ${"p50".padStart(9)} ${"p95".padStart(9)}`);
-for (const r of rows) {
-  console.log(`${r.store.padEnd(14)} ${r.op.padEnd(30)} ${String(r.n).padStart(6)} ${r.perSec.toFixed(0).padStart(9)} ${fmt(r.p50).padStart(9)} ${fmt(r.p95).padStart(9)}`);
+try {
+  if (wanted("memory")) await memoryBench({ n, large, rounds });
+  if (wanted("sqlite")) await sqliteBench({ n, large, rounds, dir, cache });
+  if (wanted("postgres")) {
+    if (PG_URL) await postgresBench({ url: PG_URL, n: Math.round(n / 2), rounds: Math.max(3, rounds - 2) });
+    else log("PG_URL is not set: skipping PostgreSQL (set PG_URL=postgres://postgres@127.0.0.1:5432/test)");
+  }
+  if (wanted("notify")) await notifyBench({ n: quick ? 300 : 1000, rounds, dir });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const format = (key: string, value: number) => {
+  if (key.endsWith(".ops")) return `${Math.round(value).toLocaleString("en-US")}/s`;
+  if (key.endsWith(".us")) return `${value.toFixed(0)} µs`;
+  if (key.endsWith(".ms")) return value < 1 ? `${(value * 1000).toFixed(0)} µs` : `${value.toFixed(2)} ms`;
+  if (key.includes("bytes")) return `${Math.round(value).toLocaleString("en-US")} B`;
+  return value.toFixed(2);
+};
+console.log(`\n| path | library | floor (same run) | floor is | ratio | target | met |`);
+console.log("|---|---|---|---|---|---|---|");
+let missed = 0;
+for (const c of comparisons) {
+  const library = results[c.key]!;
+  const floor = results[c.floorKey]!;
+  const met = c.met(library, floor);
+  if (!met) missed++;
+  console.log(
+    `| ${c.section}: ${c.path} | ${format(c.key, library)} | ${format(c.floorKey, floor)} | ${c.floor} | ${(library / floor).toFixed(2)}x | ${c.target} | ${met ? "yes" : "**no**"} |`,
+  );
+}
+log(`${comparisons.length - missed} of ${comparisons.length} targets met, in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+if (json) {
+  const file = join(import.meta.dirname, "results.json");
+  const rounded = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Number(v.toPrecision(6))]));
+  const run = { "run.quick": quick ? 1 : 0, "run.seconds": Math.round((performance.now() - started) / 1000), "run.targets_met": comparisons.length - missed, "run.targets": comparisons.length };
+  writeFileSync(file, `${JSON.stringify({ ...run, ...rounded }, null, 2)}\n`);
+  log(`wrote ${file}`);
 }

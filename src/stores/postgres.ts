@@ -34,6 +34,8 @@ export interface PgClient {
 export interface PgPool {
   connect(): Promise<PgClient>;
   query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  /** A named (prepared once per connection) statement, as `pg.Pool` takes it. */
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: any[]; rowCount: number | null }>;
   end(): Promise<void>;
 }
 
@@ -101,6 +103,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const pool: PgPool = options.pool ?? createPool(options.connectionString!, options, statementTimeoutMs);
   const begin = `BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}; SET LOCAL statement_timeout = ${statementTimeoutMs}`;
   const inFlight = new Set<Promise<unknown>>();
+  // statement names are cut at 63 bytes by the server: a short hash keeps two schemas' apart
+  const statementPrefix = `agent_incidents_${fnv1a(schemaName)}_`;
   let closed = false;
   let ready: Promise<void> | null = null;
 
@@ -172,16 +176,17 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     }
   };
 
-  const execute = (what: string, text: string, params: unknown[]) =>
+  /** `name`: prepare the statement once per connection, for reads whose planning costs more than a round trip. */
+  const execute = (what: string, text: string, params: unknown[], name?: string) =>
     tracked(async () => {
       await migrate();
       try {
-        return await pool.query(text, params);
+        return await (name === undefined ? pool.query(text, params) : pool.query({ name: `${statementPrefix}${name}`, text, values: params }));
       } catch (error) {
         throw wrap(error, what);
       }
     });
-  const query = async (what: string, text: string, params: unknown[]): Promise<any[]> => (await execute(what, text, params)).rows;
+  const query = async (what: string, text: string, params: unknown[], name?: string): Promise<any[]> => (await execute(what, text, params, name)).rows;
 
   const read = (row: IncidentRow): Incident => rowToIncident(row, NAME);
   const outboxText = outboxSql("postgres", `${s}.`);
@@ -360,6 +365,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
               ORDER BY o.at, o.seq), '[]') FROM ${s}.occurrences o WHERE o.incident_id = i.id) AS occurrence_log
          FROM ${s}.incidents i WHERE i.workspace_id = $1 AND i.id = $2`,
         [workspaceId, id],
+        "detail",
       );
       const row = rows[0] as (IncidentRow & { activity_log: Array<Record<string, unknown>>; occurrence_log: OccurrenceRow[] }) | undefined;
       if (!row) return null;
@@ -427,6 +433,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 }
 
 class RetryAsDuplicate extends Error {}
+
+/** FNV-1a of a string, as 8 hex digits. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
 
 function createPool(connectionString: string, options: PostgresStoreOptions, statementTimeoutMs: number): PgPool {
   const pool = new pg.Pool({
