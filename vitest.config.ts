@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^agent-incidents\/sqlite$/, replacement: src("stores/sqlite.ts") },
       { find: /^agent-incidents\/postgres$/, replacement: src("stores/postgres.ts") },
       { find: /^agent-incidents\/notifiers$/, replacement: src("notifiers/index.ts") },
+      { find: /^agent-incidents\/console$/, replacement: src("console/index.ts") },
     ],
   },
   test: {

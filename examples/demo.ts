@@ -5,7 +5,7 @@
  * library. By default incidents go to a SQLite file, so a second run shows the first run's
  * incidents (and its reports recur into them).
  */
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { createIncidents, memoryStore, type IncidentStore } from "agent-incidents";
 import { callbackNotifier, webhookNotifier } from "agent-incidents/notifiers";
 import { sqliteStore } from "agent-incidents/sqlite";
@@ -98,4 +98,13 @@ for (const { notification: n, duplicate } of receiver.received) {
 for (const line of pages) console.log(`  pager    ${line}`);
 if (receiver.received.length === 0) console.log(dim("  (none)"));
 await receiver.close();
+heading("7. Open these incidents in the console");
+if (store.durable) {
+  const shown = relative(process.cwd(), file) || file;
+  console.log(`  npx agent-incidents serve --db ${shown} --workspace ws_acme`);
+  console.log(dim(`  (or from the command line: npx agent-incidents list --db ${shown} --workspace ws_acme)`));
+} else {
+  console.log(dim("  the memory store keeps nothing: run the demo without --memory, then"));
+  console.log("  npx agent-incidents serve --db agent-incidents-demo.db --workspace ws_acme");
+}
 console.log(`\n${dim("Next: npm test · the API in README.md")}`);

@@ -110,6 +110,11 @@ export interface IncidentContext {
 /** The operator side, bound to one actor: scoped to its workspace, checked against its role. */
 export interface Operator {
   readonly actor: Readonly<Actor>;
+  /**
+   * Whether the actor may do this (asks `authorize`), for showing only the actions that would
+   * succeed. A check, not a guard: every call checks again. A throwing `authorize` is `false`.
+   */
+  can(permission: Permission): boolean;
   list(query?: ListQueryInput): Promise<Page>;
   counts(filter?: { agentId?: string }): Promise<Counts>;
   get(id: string): Promise<IncidentDetail>;
@@ -132,6 +137,14 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
   const actor = Object.freeze(parseOrThrow(ActorSchema, actorInput, "actor"));
   const ws = actor.workspaceId;
   const who: ActivityActor = { type: "user", id: actor.id, role: actor.role };
+
+  const can = (permission: Permission): boolean => {
+    try {
+      return engine.allowed(actor, permission);
+    } catch {
+      return false;
+    }
+  };
 
   const guarded = <T>(permission: Permission, body: () => Promise<T>): Promise<T> =>
     engine.run(async () => {
@@ -205,6 +218,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
 
   return {
     actor,
+    can,
     list: (query) =>
       guarded("read", async () => {
         const q = parseOrThrow(ListQuerySchema, query ?? {}, "list query");

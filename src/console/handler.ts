@@ -1,0 +1,316 @@
+/**
+ * The web console as one Fetch API handler: a self-contained page and the JSON API it calls, both
+ * built only on the public `Incidents` API, so every role check, redaction and audit rule applies.
+ * The actor comes from the host's `authenticate(request)` on every request.
+ */
+import { z } from "zod";
+import type { Incidents } from "../incidents.js";
+import type { IncidentChangeEvent } from "../events.js";
+import { IncidentError, ValidationError } from "../core/errors.js";
+import { ActorSchema, ResolutionActionSchema, RootCauseSchema, SEVERITIES, STATUSES, type Actor } from "../core/schemas.js";
+import { KINDS } from "../core/schemas.js";
+import { parseOrThrow } from "../core/schemas.js";
+import type { Incident } from "../core/incident.js";
+import type { Operator } from "../operator.js";
+import { consolePage } from "./page.js";
+
+export interface ConsoleOptions {
+  /** The actor making the request (`{ id, role, workspaceId, name? }`), or `null`: 401 with no incident data. Called on every request. */
+  authenticate: (request: Request) => Actor | null | Promise<Actor | null>;
+  /** Where the handler is mounted (default `/`): the page is `basePath`, the API `basePath/api/...`. */
+  basePath?: string;
+  /** A link to the host's own page for a run, shown in the detail view. */
+  linkTo?: (incident: Incident) => string | null | undefined;
+  /** The page title (default `Incidents`). */
+  title?: string;
+}
+
+const OptionsSchema = z
+  .object({
+    authenticate: z.custom<ConsoleOptions["authenticate"]>((f) => typeof f === "function", { message: "must be a function" }),
+    basePath: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\-/]*$/, "must be a path starting with /")
+      .optional(),
+    linkTo: z.custom<NonNullable<ConsoleOptions["linkTo"]>>((f) => typeof f === "function", { message: "must be a function" }).optional(),
+    title: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+
+/** A body larger than this is refused before it is read whole. */
+const MAX_BODY_BYTES = 64 * 1024;
+/** How often the event stream sends a comment, so proxies keep it open and a gone client is noticed. */
+const KEEPALIVE_MS = 15_000;
+
+const ActionSchema = z.discriminatedUnion("action", [
+  z.object({ action: z.literal("acknowledge"), expectedVersion: z.number().int().positive().optional() }).strict(),
+  z.object({ action: z.literal("investigate"), expectedVersion: z.number().int().positive().optional() }).strict(),
+  z.object({ action: z.literal("assign"), assignee: z.string().nullable(), expectedVersion: z.number().int().positive().optional() }).strict(),
+  z.object({ action: z.literal("note"), note: z.string(), expectedVersion: z.number().int().positive().optional() }).strict(),
+  z.object({ action: z.literal("severity"), severity: z.string(), reason: z.string(), expectedVersion: z.number().int().positive().optional() }).strict(),
+  z
+    .object({
+      action: z.literal("resolve"),
+      note: z.string(),
+      rootCause: z.string(),
+      actions: z.array(z.string()).optional(),
+      systemic: z.boolean().optional(),
+      expectedVersion: z.number().int().positive().optional(),
+    })
+    .strict(),
+  z.object({ action: z.literal("reopen"), reason: z.string().optional(), expectedVersion: z.number().int().positive().optional() }).strict(),
+]);
+
+type Handler = (request: Request) => Promise<Response>;
+
+/**
+ * A Fetch API handler serving the console: mount it in Hono, a Next.js route handler, Bun, Deno,
+ * or Node's `http` through `@hono/node-server`'s `getRequestListener`.
+ */
+export function createConsoleHandler(incidents: Incidents, options: ConsoleOptions): Handler {
+  parseOrThrow(OptionsSchema, options, "console options");
+  const base = (options.basePath ?? "/").replace(/\/+$/, "");
+  const title = options.title ?? "Incidents";
+
+  return async (request) => {
+    try {
+      return await handle(request);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return json(404, { error: { code: "NOT_FOUND", message: "Not found" } });
+    const path = url.pathname.slice(base.length) || "/";
+    const actor = await authenticate(request);
+    const isApi = path.startsWith("/api/");
+    if (!actor) {
+      return isApi
+        ? json(401, { error: { code: "UNAUTHENTICATED", message: "Sign in to see incidents" } })
+        : new Response("Sign in to see incidents.", { status: 401, headers: { "content-type": "text/plain; charset=utf-8", ...securityHeaders() } });
+    }
+    const ops = incidents.as(actor);
+
+    if (request.method === "POST") {
+      const refused = crossSite(request, url);
+      if (refused) return json(403, { error: { code: "CROSS_SITE", message: refused } });
+    } else if (request.method !== "GET" && request.method !== "HEAD") {
+      return json(405, { error: { code: "METHOD", message: "Only GET and POST" } }, { allow: "GET, POST" });
+    }
+
+    if (path === "/" && request.method !== "POST") return page();
+    if (path === "/api/session" && request.method === "GET") return json(200, session(ops));
+    if (path === "/api/incidents" && request.method === "GET") return json(200, await list(ops, url.searchParams));
+    if (path === "/api/stats" && request.method === "GET") {
+      const since = url.searchParams.get("since");
+      return json(200, await ops.stats(since ? { since } : {}));
+    }
+    if (path === "/api/events" && request.method === "GET") return events(request, actor);
+    if (path === "/api/escalate" && request.method === "POST") return json(200, { incident: await ops.escalate((await body(request)) as never) });
+    const detail = /^\/api\/incidents\/([^/]+)$/.exec(path);
+    if (detail && request.method === "GET") return json(200, await context(ops, decodeURIComponent(detail[1]!)));
+    const action = /^\/api\/incidents\/([^/]+)\/actions$/.exec(path);
+    if (action && request.method === "POST") return json(200, { incident: await act(ops, decodeURIComponent(action[1]!), await body(request)) });
+    return json(404, { error: { code: "NOT_FOUND", message: "Not found" } });
+  }
+
+  async function authenticate(request: Request): Promise<Actor | null> {
+    const actor = await options.authenticate(request);
+    return actor === null || actor === undefined ? null : parseOrThrow(ActorSchema, actor, "authenticated actor");
+  }
+
+  function page(): Response {
+    const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    return new Response(consolePage({ nonce, title, base }), {
+      status: 200,
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": [
+          "default-src 'none'",
+          `script-src 'nonce-${nonce}'`,
+          `style-src 'nonce-${nonce}'`,
+          "connect-src 'self'",
+          "img-src 'self' data:",
+          "base-uri 'none'",
+          "form-action 'self'",
+          "frame-ancestors 'none'",
+        ].join("; "),
+        ...securityHeaders(),
+      },
+    });
+  }
+
+  function session(ops: Operator) {
+    const can = (permission: Parameters<Operator["can"]>[0]) => ops.can(permission);
+    return {
+      actor: ops.actor,
+      title,
+      can: { read: can("read"), note: can("note"), triage: can("triage"), resolve: can("resolve"), escalate: can("escalate") },
+      values: { severities: SEVERITIES, statuses: STATUSES, kinds: KINDS, rootCauses: RootCauseSchema.options, actions: ResolutionActionSchema.options },
+    };
+  }
+
+  async function list(ops: Operator, params: URLSearchParams) {
+    const many = (name: string) => {
+      const values = params.getAll(name).flatMap((v) => v.split(",")).filter((v) => v !== "");
+      return values.length > 0 ? values : undefined;
+    };
+    const agent = many("agent");
+    const limit = params.get("limit");
+    const query = {
+      severity: many("severity"),
+      status: many("status"),
+      kind: many("kind"),
+      agentId: agent,
+      cursor: params.get("cursor") ?? undefined,
+      limit: limit === null ? undefined : Number(limit),
+    };
+    const defined = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+    const [page, counts] = await Promise.all([ops.list(defined as never), ops.counts(agent?.length === 1 ? { agentId: agent[0]! } : {})]);
+    return { ...page, counts };
+  }
+
+  async function context(ops: Operator, id: string) {
+    const found = await ops.context(id);
+    const link = options.linkTo ? safeLink(options.linkTo(found.incident)) : null;
+    return { ...found, link };
+  }
+
+  async function act(ops: Operator, id: string, input: unknown) {
+    const a = parseOrThrow(ActionSchema, input, "action");
+    const guard = a.expectedVersion === undefined ? undefined : { expectedVersion: a.expectedVersion };
+    switch (a.action) {
+      case "acknowledge":
+        return ops.acknowledge(id, guard);
+      case "investigate":
+        return ops.startInvestigating(id, guard);
+      case "assign":
+        return ops.assign(id, a.assignee === "" ? null : a.assignee, guard);
+      case "note":
+        return ops.addNote(id, a.note, guard);
+      case "severity":
+        return ops.setSeverity(id, a.severity as never, a.reason, guard);
+      case "resolve": {
+        const { action: _, ...resolution } = a;
+        return ops.resolve(id, resolution as never);
+      }
+      case "reopen":
+        return ops.reopen(id, a.reason, guard);
+    }
+  }
+
+  /** Server-Sent Events of the actor's workspace: what changed, for the page to refresh. */
+  function events(request: Request, actor: Actor): Response {
+    const encoder = new TextEncoder();
+    const unsubscribers: Array<() => void> = [];
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const stop = () => {
+      for (const off of unsubscribers.splice(0)) off();
+      if (timer !== undefined) clearInterval(timer);
+    };
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const send = (text: string) => {
+          try {
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            stop(); // the client is gone
+          }
+        };
+        const onChange = (event: IncidentChangeEvent) => {
+          const { incident } = event.data;
+          if (incident.workspaceId !== actor.workspaceId) return;
+          send(`event: change\ndata: ${JSON.stringify({ type: event.type, id: incident.id, number: incident.number, version: incident.version })}\n\n`);
+        };
+        for (const type of ["incident.created", "incident.recurred", "incident.updated", "incident.resolved", "incident.reopened"] as const) {
+          unsubscribers.push(incidents.on(type, onChange));
+        }
+        timer = setInterval(() => send(": keep-alive\n\n"), KEEPALIVE_MS);
+        (timer as { unref?: () => void }).unref?.();
+        send("retry: 2000\n: connected\n\n");
+        request.signal?.addEventListener("abort", () => {
+          stop();
+          try {
+            controller.close();
+          } catch {
+            // already closed
+          }
+        });
+      },
+      cancel: stop,
+    });
+    return new Response(stream, {
+      status: 200,
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", ...securityHeaders() },
+    });
+  }
+}
+
+/**
+ * A state-changing request must come from the console's own origin: a cross-site form or fetch
+ * is refused before anything is read. Browsers send `Sec-Fetch-Site`; older ones send `Origin`.
+ */
+function crossSite(request: Request, url: URL): string | null {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin") return `Cross-site request refused (Sec-Fetch-Site: ${site})`;
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== url.origin) return "Cross-site request refused (Origin does not match)";
+  if (site === null && origin === null) return "Refused: a state-changing request must say where it comes from (Origin)";
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) return "Refused: a state-changing request must send JSON (Content-Type: application/json)";
+  return null;
+}
+
+async function body(request: Request): Promise<unknown> {
+  const length = Number(request.headers.get("content-length") ?? "0");
+  if (length > MAX_BODY_BYTES) throw new ValidationError("request body", [{ path: [], message: `must be at most ${MAX_BODY_BYTES} bytes`, code: "too_big" }]);
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) throw new ValidationError("request body", [{ path: [], message: `must be at most ${MAX_BODY_BYTES} bytes`, code: "too_big" }]);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError("request body", [{ path: [], message: "must be JSON", code: "invalid_type" }]);
+  }
+}
+
+/** Only http(s) links reach the page: a `javascript:` URL from a host callback would run on click. */
+function safeLink(link: string | null | undefined): string | null {
+  if (typeof link !== "string") return null;
+  try {
+    const url = new URL(link, "http://relative.invalid");
+    return url.protocol === "http:" || url.protocol === "https:" ? link : null;
+  } catch {
+    return null;
+  }
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  VALIDATION: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID_TRANSITION: 409,
+  STORAGE: 503,
+  CLOSED: 503,
+  CALLBACK: 500,
+};
+
+function errorResponse(error: unknown): Response {
+  if (error instanceof IncidentError) {
+    const status = STATUS_BY_CODE[error.code] ?? 500;
+    // storage and callback failures keep their details in the host's logs, not in the page
+    const message = status >= 500 ? "The incident store is unavailable; try again" : error.message;
+    return json(status, { error: { code: error.code, message } });
+  }
+  return json(500, { error: { code: "INTERNAL", message: "Something went wrong" } });
+}
+
+function securityHeaders(): Record<string, string> {
+  return { "x-content-type-options": "nosniff", "referrer-policy": "same-origin", "x-frame-options": "DENY", "cache-control": "no-store" };
+}
+
+function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json; charset=utf-8", ...securityHeaders(), ...headers } });
+}

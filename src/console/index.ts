@@ -1,0 +1,2 @@
+export { createConsoleHandler } from "./handler.js";
+export type { ConsoleOptions } from "./handler.js";
