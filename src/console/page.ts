@@ -46,6 +46,8 @@ const BASE = document.body.dataset.base;
 const app = document.getElementById("app");
 const params = new URLSearchParams(location.search);
 let session = null;
+/** The incident the detail view shows, and its version. */
+let shown = null;
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -55,7 +57,7 @@ function el(tag, attrs, ...children) {
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -170,6 +172,7 @@ async function detail(id) {
     return;
   }
   const i = data.incident;
+  shown = { id: i.id, version: i.version };
   const facts = el("dl", {},
     el("dt", {}, "Severity"), el("dd", {}, sev(i.severity), " ", i.severityReason.explanation),
     el("dt", {}, "Status"), el("dd", {}, i.status),
@@ -278,6 +281,20 @@ async function review() {
   for (const bar of document.querySelectorAll(".bar")) bar.style.width = bar.dataset.width + "%";
 }
 
+/** Whether the operator has started filling in a form: a refresh would throw their input away. */
+function editing() {
+  return [...app.querySelectorAll("input, textarea, select")].some((x) =>
+    x.type === "checkbox" ? x.checked !== x.defaultChecked
+      : x.tagName === "SELECT" ? [...x.options].some((o) => o.selected !== o.defaultSelected)
+      : x.type !== "hidden" && x.value !== x.defaultValue);
+}
+
+function changedNotice(id) {
+  if (document.getElementById("changed")) return;
+  app.prepend(el("p", { id: "changed", role: "status" }, "This incident changed since you opened it. ",
+    el("button", { type: "button", onclick: () => detail(id) }, "Show the latest")));
+}
+
 function listen() {
   if (!("EventSource" in window)) return;
   const live = document.getElementById("live");
@@ -290,6 +307,8 @@ function listen() {
     const current = params.get("incident");
     if (params.get("view") === "review") return;
     if (current && current !== change.id) return;
+    if (current && shown && shown.version >= change.version) return; // already showing it (our own change)
+    if (current && editing()) return changedNotice(current);
     clearTimeout(pending);
     pending = setTimeout(() => (current ? detail(current) : list()), 150);
   });
