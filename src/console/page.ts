@@ -84,13 +84,15 @@ function message(error) {
   if (error.code === "CONFLICT") return "Someone changed this incident first: it now shows their change. Check it, then try again.";
   return error.message;
 }
+/** Shows these in the main area; null and false leave nothing. */
+function show(...nodes) { app.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false)); }
 function problem(text) { return el("p", { class: "error", role: "alert" }, text); }
 
 async function main() {
   try {
     session = await api("/session");
   } catch (error) {
-    app.replaceChildren(problem(message(error)));
+    show(problem(message(error)));
     return;
   }
   document.getElementById("who").textContent = (session.actor.name || session.actor.id) + " · " + session.actor.role + " · " + session.actor.workspaceId;
@@ -113,7 +115,7 @@ async function list() {
   try {
     page = await api("/incidents?" + new URLSearchParams(query));
   } catch (error) {
-    app.replaceChildren(problem(message(error)));
+    show(problem(message(error)));
     return;
   }
   const counts = el("div", { class: "counts", "aria-label": "Counts by severity" },
@@ -143,7 +145,7 @@ async function list() {
     el("thead", {}, el("tr", {}, ["Number", "Severity", "Title", "Agent", "Status", "Occurrences", "Last seen"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows));
   const next = page.nextCursor ? el("p", {}, el("a", { href: href(Object.assign(Object.fromEntries(params), { cursor: page.nextCursor })) }, "Next page")) : null;
-  app.replaceChildren(el("h2", {}, "Incidents"), counts, filters, table, next, session.can.escalate ? escalateForm() : null);
+  show(el("h2", {}, "Incidents"), counts, filters, table, next, session.can.escalate ? escalateForm() : null);
 }
 
 function escalateForm() {
@@ -168,7 +170,7 @@ async function detail(id) {
   try {
     data = await api("/incidents/" + encodeURIComponent(id));
   } catch (error) {
-    app.replaceChildren(el("p", {}, el("a", { href: href({}) }, "All incidents")), problem(message(error)));
+    show(el("p", {}, el("a", { href: href({}) }, "All incidents")), problem(message(error)));
     return;
   }
   const i = data.incident;
@@ -207,7 +209,7 @@ async function detail(id) {
       el("td", {}, a.type),
       el("td", {}, changeText(a)),
       el("td", {}, a.message || ""))))));
-  app.replaceChildren(el("p", {}, el("a", { href: href({}) }, "All incidents")),
+  show(el("p", {}, el("a", { href: href({}) }, "All incidents")),
     el("h2", {}, "#" + i.number + " " + i.title), el("p", {}, i.summary), facts, actions(i), timeline, context, activity);
 }
 
@@ -260,12 +262,12 @@ async function review() {
   const since = params.get("since") || "30";
   const sinceIso = since === "all" ? null : new Date(Date.now() - Number(since) * 86400000).toISOString();
   let s;
-  try { s = await api("/stats" + (sinceIso ? "?since=" + encodeURIComponent(sinceIso) : "")); } catch (error) { app.replaceChildren(problem(message(error))); return; }
+  try { s = await api("/stats" + (sinceIso ? "?since=" + encodeURIComponent(sinceIso) : "")); } catch (error) { show(problem(message(error))); return; }
   const period = el("form", { class: "inline", method: "get" }, el("input", { type: "hidden", name: "view", value: "review" }),
     el("label", {}, "Period", el("select", { name: "since" }, [["7", "last 7 days"], ["30", "last 30 days"], ["90", "last 90 days"], ["all", "all time"]].map(([v, t]) => el("option", { value: v, selected: v === since }, t)))),
     el("button", { type: "submit" }, "Show"));
   const share = s.systemic.share === null ? "—" : Math.round(s.systemic.share * 100) + "%";
-  app.replaceChildren(el("h2", {}, "Review"), period,
+  show(el("h2", {}, "Review"), period,
     el("dl", {}, el("dt", {}, "Incidents"), el("dd", {}, s.total + " (" + s.unresolved + " unresolved)"),
       el("dt", {}, "MTTA"), el("dd", {}, duration(s.mtta.meanMs) + " mean, " + duration(s.mtta.medianMs) + " median"),
       el("dt", {}, "MTTR"), el("dd", {}, duration(s.mttr.meanMs) + " mean, " + duration(s.mttr.medianMs) + " median"),

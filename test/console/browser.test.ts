@@ -147,7 +147,7 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
     await page.waitForURL(/incident=/);
     await expect.poll(() => page.locator("h2").textContent()).toContain(XSS);
     expect(await page.locator("main img").count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -267,7 +267,7 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
     await expect.poll(() => page.locator("main").textContent()).toContain("MTTR");
     const text = (await page.locator("main").textContent())!;
     for (const part of ["By severity", "By kind", "By agent", "Root causes", "Top recurring", "policy_issue", "agt_refunds", "agt_support"]) expect(text).toContain(part);
-    const widths = await page.locator(".bar").evaluateAll((bars) => bars.map((b) => (b as HTMLElement).style.width));
+    const widths = await page.locator(".bar").evaluateAll((bars) => bars.map((b) => (b as unknown as { style: { width: string } }).style.width));
     expect(widths.some((w) => w === "100%")).toBe(true);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, "console-review.png"), fullPage: true });
