@@ -8,6 +8,7 @@
 //   esm-ts        TypeScript, "module": "nodenext", ES modules; tsc, then node
 //   cjs-ts        TypeScript, "module": "commonjs" (moduleResolution node10); tsc, then node
 //   cjs-require   plain require() of every entry point; node
+//   bin           the agent-incidents command, as npm links it from the tarball
 //   store-author  a third-party store's vitest project, "moduleResolution": "bundler": tsc
 //                 --noEmit, then describeStoreConformance against memoryStore, sqliteStore
 //                 and a store made with defineStore
@@ -89,6 +90,7 @@ const projects = [
   { name: "esm-ts", steps: [tsc, [node, "out/main.js"]] },
   { name: "cjs-ts", steps: [tsc, [node, "out/main.js"]] },
   { name: "cjs-require", steps: [[node, "main.js"]] },
+  { name: "bin", steps: [[node, "main.mjs"]] },
   { name: "store-author", steps: [tsc, vitest] },
   { name: "docs", steps: [tsc, vitest] },
 ];

@@ -5,6 +5,7 @@ const { sqliteStore } = require("agent-incidents/sqlite");
 const { postgresStore } = require("agent-incidents/postgres");
 const testing = require("agent-incidents/testing");
 const notifiers = require("agent-incidents/notifiers");
+const { createConsoleHandler } = require("agent-incidents/console");
 const { version } = require("agent-incidents/package.json");
 
 async function main() {
@@ -24,6 +25,14 @@ async function main() {
     assert.deepEqual(delivered, ["incident.created"]); // a recurrence right after is throttled
   }
   assert.throws(() => notifiers.webhookNotifier({ url: "x", secret: "y" }), root.ValidationError);
+  // the console's handler from CommonJS: a Fetch Response, errors of the one shared class
+  const incidents = root.createIncidents({ store: root.memoryStore() });
+  const handler = createConsoleHandler(incidents, { authenticate: () => ({ id: "u", role: "viewer", workspaceId: "ws" }) });
+  const response = await handler(new Request("http://localhost/api/incidents"));
+  assert.equal(response.status, 200);
+  assert.deepEqual((await response.json()).items, []);
+  assert.throws(() => createConsoleHandler(incidents, {}), root.ValidationError);
+  await incidents.close();
   assert.throws(() => testing.describeStoreConformance("x", () => root.memoryStore()), /ES module/);
   console.log("cjs-require: ok");
 }

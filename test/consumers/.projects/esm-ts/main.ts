@@ -1,6 +1,7 @@
 // An ES module application in TypeScript (module nodenext) that uses every entry point.
 import assert from "node:assert/strict";
 import { createIncidents, IncidentError, isIncidentError, memoryStore, NotFoundError, ValidationError, type IncidentStore } from "agent-incidents";
+import { createConsoleHandler, type ConsoleOptions } from "agent-incidents/console";
 import { postgresStore } from "agent-incidents/postgres";
 import { sqliteStore } from "agent-incidents/sqlite";
 import { createFixtures, describeStoreConformance, fakeClock, type FakeClock } from "agent-incidents/testing";
@@ -18,6 +19,10 @@ async function exercise(store: IncidentStore): Promise<void> {
   await assert.rejects(store.mutate("ws", "inc_missing", () => null), (e) => e instanceof NotFoundError && e instanceof IncidentError && isIncidentError(e));
   await assert.rejects(ops.get("inc_missing"), NotFoundError);
   await assert.rejects(incidents.report({} as never), ValidationError);
+  // the console's handler: a viewer reads the incident through the Fetch API
+  const authenticate: ConsoleOptions["authenticate"] = () => ({ id: "usr_vic", role: "viewer", workspaceId: "ws" });
+  const page = await createConsoleHandler(incidents, { authenticate })(new Request("http://localhost/api/incidents"));
+  assert.equal(((await page.json()) as { items: unknown[] }).items.length, 1);
   await incidents.close();
 }
 
