@@ -61,13 +61,14 @@ const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("reopen"), reason: z.string().optional(), expectedVersion: z.number().int().positive().optional() }).strict(),
 ]);
 
-type Handler = (request: Request) => Promise<Response>;
+/** A Fetch API request handler. */
+export type ConsoleHandler = (request: Request) => Promise<Response>;
 
 /**
  * A Fetch API handler serving the console: mount it in Hono, a Next.js route handler, Bun, Deno,
  * or Node's `http` through `@hono/node-server`'s `getRequestListener`.
  */
-export function createConsoleHandler(incidents: Incidents, options: ConsoleOptions): Handler {
+export function createConsoleHandler(incidents: Incidents, options: ConsoleOptions): ConsoleHandler {
   parseOrThrow(OptionsSchema, options, "console options");
   const base = (options.basePath ?? "/").replace(/\/+$/, "");
   const title = options.title ?? "Incidents";

@@ -1,2 +1,2 @@
 export { createConsoleHandler } from "./handler.js";
-export type { ConsoleOptions } from "./handler.js";
+export type { ConsoleHandler, ConsoleOptions } from "./handler.js";
