@@ -31,12 +31,13 @@ export default defineConfig([
       if (format === "cjs") options.entryPoints = { ...entry, testing: "src/testing/commonjs.ts" };
     },
   },
-  // the `agent-incidents` command: an ES module of its own (it awaits at the top level)
+  // the `agent-incidents` command: an ES module of its own (it awaits at the top level) that uses
+  // the package through its public entry points, so it shares their one copy of the library
   {
     entry: { cli: "src/cli/bin.ts" },
     format: ["esm"],
     sourcemap: true,
     target: "node20",
-    external: ["better-sqlite3", "pg", "@hono/node-server"],
+    external: [/^agent-incidents(\/|$)/, "better-sqlite3", "pg", "@hono/node-server"],
   },
 ]);

@@ -5,12 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { parseArgs, styleText } from "node:util";
-import { createIncidents, type Incidents } from "../incidents.js";
-import type { IncidentStore } from "../stores/contract.js";
-import { IncidentError } from "../core/errors.js";
-import type { Incident } from "../core/incident.js";
-import type { Operator } from "../operator.js";
-import { RoleSchema, type Role, type Severity } from "../core/schemas.js";
+// only the package's public entry points, as any host would use them
+import { createIncidents, isIncidentError, RoleSchema, type Incident, type Incidents, type IncidentStore, type Operator, type Role, type Severity } from "agent-incidents";
 
 const ROLES = RoleSchema.options;
 
@@ -154,13 +150,13 @@ async function openStore(values: Values, env: CliIo["env"]): Promise<IncidentSto
   if (file !== undefined && values.pg !== undefined) throw new UsageError("give either --db or --pg, not both");
   if (values.schema !== undefined && values.pg === undefined) throw new UsageError("--schema goes with --pg");
   if (values.pg !== undefined) {
-    const { postgresStore } = await import("../stores/postgres.js");
+    const { postgresStore } = await import("agent-incidents/postgres");
     return postgresStore({ connectionString: values.pg, ...(values.schema ? { schema: values.schema } : {}) });
   }
   if (file === undefined) throw new UsageError("which database? give --db FILE (or set AGENT_INCIDENTS_DB), or --pg URL");
   // a mistyped path must not create an empty database
   if (file === "" || !existsSync(file)) throw new CliError(`no database at ${JSON.stringify(file)} (a runtime using sqliteStore creates it)`);
-  const { sqliteStore } = await import("../stores/sqlite.js");
+  const { sqliteStore } = await import("agent-incidents/sqlite");
   return sqliteStore({ filename: file });
 }
 
@@ -311,6 +307,6 @@ function statsText(s: Awaited<ReturnType<Operator["stats"]>>): string {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof IncidentError || error instanceof UsageError || error instanceof CliError) return error.message;
+  if (isIncidentError(error) || error instanceof UsageError || error instanceof CliError) return error.message;
   return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
 }

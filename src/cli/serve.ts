@@ -2,9 +2,8 @@ import { timingSafeEqual, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { createConsoleHandler } from "../console/handler.js";
-import type { Incidents } from "../incidents.js";
-import type { Actor } from "../core/schemas.js";
+import type { Actor, Incidents } from "agent-incidents";
+import { createConsoleHandler } from "agent-incidents/console";
 import type { CliIo } from "./index.js";
 import { UsageError } from "./index.js";
 
