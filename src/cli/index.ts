@@ -135,7 +135,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     const output = await execute(command, args, values, ops);
     const color = !values.json && io.stdout.isTTY === true && !io.env["NO_COLOR"];
-    io.stdout.write(values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text(color)}\n`);
+    io.stdout.write(values.json ? `${safeJson(output.json)}\n` : `${output.text(color)}\n`);
     return 0;
   } catch (error) {
     io.stderr.write(`agent-incidents: ${describe(error)}\n`);
@@ -156,8 +156,26 @@ async function openStore(values: Values, env: CliIo["env"]): Promise<IncidentSto
   if (file === undefined) throw new UsageError("which database? give --db FILE (or set AGENT_INCIDENTS_DB), or --pg URL");
   // a mistyped path must not create an empty database
   if (file === "" || !existsSync(file)) throw new CliError(`no database at ${JSON.stringify(file)} (a runtime using sqliteStore creates it)`);
+  await refuseForeign(file);
   const { sqliteStore } = await import("agent-incidents/sqlite");
   return sqliteStore({ filename: file });
+}
+
+/** A SQLite file that agent-incidents never migrated is someone else's: opening it would add our tables. */
+async function refuseForeign(file: string): Promise<void> {
+  const { default: Database } = await import("better-sqlite3");
+  let ours = false;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      ours = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name IN ('schema_migrations', 'incidents')").all().length === 2;
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    throw new CliError(`cannot open ${JSON.stringify(file)} as a SQLite database: ${(error as Error).message}`);
+  }
+  if (!ours) throw new CliError(`${JSON.stringify(file)} is not an agent-incidents database (it has no incidents table)`);
 }
 
 function actorFrom(values: Values, env: CliIo["env"]) {
@@ -194,8 +212,8 @@ async function execute(command: string, args: string[], values: Values, ops: Ope
   switch (command) {
     case "list": {
       const many = (v: string | undefined) => (v === undefined ? undefined : v.split(",").filter(Boolean));
+      if (values.limit !== undefined && !/^\d{1,4}$/.test(values.limit)) throw new UsageError("--limit must be a whole number");
       const limit = values.limit === undefined ? undefined : Number(values.limit);
-      if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError("--limit must be a whole number");
       const page = await ops.list({
         status: (many(values.status) ?? ["open", "acknowledged", "investigating"]) as never,
         ...(values.severity ? { severity: many(values.severity) as never } : {}),
@@ -233,13 +251,14 @@ async function execute(command: string, args: string[], values: Values, ops: Ope
       return changed(await ops.reopen(await id(), values.reason));
     case "escalate": {
       if (values.title === undefined || values.severity === undefined) throw new UsageError("escalate needs --title TEXT and --severity LEVEL");
+      // (the title printed back below goes through cell() like every agent's text)
       const incident = await ops.escalate({
         title: values.title,
         severity: values.severity as Severity,
         ...(values.summary ? { summary: values.summary } : {}),
         ...(values.agent ? { agentId: values.agent } : {}),
       });
-      return { json: incident, text: (color) => `escalated: ${tag(incident, color)} ${incident.title}` };
+      return { json: incident, text: (color) => `escalated: ${tag(incident, color)} ${cell(incident.title, 200).trimEnd()}` };
     }
     case "stats": {
       const stats = await ops.stats(values.since === undefined ? {} : { since: sinceTime(values.since) });
@@ -259,11 +278,19 @@ function sinceTime(since: string): string {
 const SEVERITY_STYLE: Record<Severity, Parameters<typeof styleText>[0]> = { critical: ["bold", "red"], high: "red", medium: "yellow", low: "cyan" };
 const paint = (color: boolean, style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text) : text);
 const tag = (i: Incident, color: boolean) => paint(color, SEVERITY_STYLE[i.severity], `#${i.number} ${i.severity}`);
-/** One line of a cell: agents' text may hold newlines or control characters that would break the table or the terminal. */
+/**
+ * Text from agents and hosts as one safe line: control characters (C0, C1, which includes the
+ * 8-bit CSI) and bidirectional overrides become spaces, so nothing reaches the terminal as a command.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
+const plain = (text: string | null | undefined) => (text ?? "-").replace(UNSAFE, " ");
+/** One cell of a table: a safe line cut to its width. */
 const cell = (text: string, width: number) => {
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ");
+  const flat = plain(text);
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat.padEnd(width);
 };
+/** JSON with the C1 controls and overrides escaped too (JSON.stringify leaves them raw). */
+const safeJson = (value: unknown) => JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 function table(items: Incident[], color: boolean): string {
   if (items.length === 0) return "no incidents match";
@@ -279,18 +306,18 @@ function showText(context: Awaited<ReturnType<Operator["context"]>>, color: bool
   const i = context.incident;
   const lines = [
     paint(color, "bold", `${tag(i, color)} ${cell(i.title, 200).trimEnd()}`),
-    `  status       ${i.status}${i.assignee ? ` (assigned to ${i.assignee})` : ""}`,
-    `  severity     ${i.severity}: ${i.severityReason.explanation}`,
+    `  status       ${i.status}${i.assignee ? ` (assigned to ${plain(i.assignee)})` : ""}`,
+    `  severity     ${i.severity}: ${plain(i.severityReason.explanation)}`,
     `  kind         ${i.kind}`,
-    `  agent        ${i.agentId ?? "-"} in ${i.environment}`,
-    `  run          ${i.runId ?? "-"}, event ${i.eventId ?? "-"}`,
+    `  agent        ${plain(i.agentId)} in ${i.environment}`,
+    `  run          ${plain(i.runId)}, event ${plain(i.eventId)}`,
     `  occurrences  ${i.occurrences} (first ${i.firstSeenAt}, last ${i.lastSeenAt})`,
-    `  id           ${i.id}`,
+    `  id           ${plain(i.id)}`,
     "",
     "Activity:",
-    ...context.activity.map((a) => `  ${a.at}  ${a.actor.id}  ${a.type}${a.message ? `: ${cell(a.message, 120).trimEnd()}` : ""}`),
+    ...context.activity.map((a) => `  ${a.at}  ${plain(a.actor.id)}  ${a.type}${a.message ? `: ${cell(a.message, 120).trimEnd()}` : ""}`),
   ];
-  if (context.snapshot) lines.push("", "Snapshot (redacted):", JSON.stringify(context.snapshot, null, 2).replace(/^/gm, "  "));
+  if (context.snapshot) lines.push("", "Snapshot (redacted):", safeJson(context.snapshot).replace(/^/gm, "  "));
   return lines.join("\n");
 }
 
@@ -301,12 +328,13 @@ function statsText(s: Awaited<ReturnType<Operator["stats"]>>): string {
     `MTTA         ${duration(s.mtta.meanMs)} mean, ${duration(s.mtta.medianMs)} median`,
     `MTTR         ${duration(s.mttr.meanMs)} mean, ${duration(s.mttr.medianMs)} median`,
     `by severity  ${Object.entries(s.bySeverity).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `by agent     ${plain(Object.entries(s.byAgent).map(([k, v]) => `${k} ${v}`).join(", ")) || "-"}`,
     `root causes  ${Object.entries(s.rootCauses).map(([k, v]) => `${k} ${v}`).join(", ") || "-"}`,
     `systemic     ${s.systemic.share === null ? "-" : `${Math.round(s.systemic.share * 100)}%`} of ${s.systemic.resolved} resolved`,
   ].join("\n");
 }
 
 function describe(error: unknown): string {
-  if (isIncidentError(error) || error instanceof UsageError || error instanceof CliError) return error.message;
-  return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  if (isIncidentError(error) || error instanceof UsageError || error instanceof CliError) return plain(error.message);
+  return `unexpected error: ${plain(error instanceof Error ? error.message : String(error))}`;
 }

@@ -23,6 +23,8 @@ export interface ConsoleOptions {
   linkTo?: (incident: Incident) => string | null | undefined;
   /** The page title (default `Incidents`). */
   title?: string;
+  /** Called with what made a request fail with 500 (a throwing `authenticate`, a host bug). Default: `console.error`. */
+  onError?: (error: unknown) => void;
 }
 
 const OptionsSchema = z
@@ -30,10 +32,11 @@ const OptionsSchema = z
     authenticate: z.custom<ConsoleOptions["authenticate"]>((f) => typeof f === "function", { message: "must be a function" }),
     basePath: z
       .string()
-      .regex(/^\/[A-Za-z0-9._~\-/]*$/, "must be a path starting with /")
+      .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, "must be a path like /incidents")
       .optional(),
     linkTo: z.custom<NonNullable<ConsoleOptions["linkTo"]>>((f) => typeof f === "function", { message: "must be a function" }).optional(),
     title: z.string().min(1).max(100).optional(),
+    onError: z.custom<NonNullable<ConsoleOptions["onError"]>>((f) => typeof f === "function", { message: "must be a function" }).optional(),
   })
   .strict();
 
@@ -41,6 +44,8 @@ const OptionsSchema = z
 const MAX_BODY_BYTES = 64 * 1024;
 /** How often the event stream sends a comment, so proxies keep it open and a gone client is noticed. */
 const KEEPALIVE_MS = 15_000;
+/** An event stream ends after this; the browser reconnects, and `authenticate` is asked again. */
+const STREAM_MAX_MS = 5 * 60_000;
 
 const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("acknowledge"), expectedVersion: z.number().int().positive().optional() }).strict(),
@@ -61,8 +66,8 @@ const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("reopen"), reason: z.string().optional(), expectedVersion: z.number().int().positive().optional() }).strict(),
 ]);
 
-/** A Fetch API request handler. */
-export type ConsoleHandler = (request: Request) => Promise<Response>;
+/** A Fetch API request handler; `close()` ends the open event streams (call it before closing your server). */
+export type ConsoleHandler = ((request: Request) => Promise<Response>) & { close(): void };
 
 /**
  * A Fetch API handler serving the console: mount it in Hono, a Next.js route handler, Bun, Deno,
@@ -72,14 +77,29 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
   parseOrThrow(OptionsSchema, options, "console options");
   const base = (options.basePath ?? "/").replace(/\/+$/, "");
   const title = options.title ?? "Incidents";
+  const report = options.onError ?? ((error: unknown) => console.error("agent-incidents console:", error));
+  const streams = new Set<() => void>();
 
-  return async (request) => {
+  const handler = async (request: Request): Promise<Response> => {
     try {
       return await handle(request);
     } catch (error) {
-      return errorResponse(error);
+      const response = errorResponse(error);
+      if (response.status === 500) {
+        try {
+          report(error);
+        } catch {
+          // a failing onError must not fail the response
+        }
+      }
+      return response;
     }
   };
+  return Object.assign(handler, {
+    close() {
+      for (const end of [...streams]) end();
+    },
+  });
 
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -108,18 +128,25 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
       const since = url.searchParams.get("since");
       return json(200, await ops.stats(since ? { since } : {}));
     }
-    if (path === "/api/events" && request.method === "GET") return events(request, actor);
+    if (path === "/api/events" && request.method === "GET") {
+      if (!ops.can("read")) return json(403, { error: { code: "FORBIDDEN", message: "Your role may not read incidents" } });
+      return events(request, actor);
+    }
     if (path === "/api/escalate" && request.method === "POST") return json(200, { incident: await ops.escalate((await body(request)) as never) });
     const detail = /^\/api\/incidents\/([^/]+)$/.exec(path);
-    if (detail && request.method === "GET") return json(200, await context(ops, decodeURIComponent(detail[1]!)));
+    if (detail && request.method === "GET") return json(200, await context(ops, decoded(detail[1]!)));
     const action = /^\/api\/incidents\/([^/]+)\/actions$/.exec(path);
-    if (action && request.method === "POST") return json(200, { incident: await act(ops, decodeURIComponent(action[1]!), await body(request)) });
+    if (action && request.method === "POST") return json(200, { incident: await act(ops, decoded(action[1]!), await body(request)) });
     return json(404, { error: { code: "NOT_FOUND", message: "Not found" } });
   }
 
   async function authenticate(request: Request): Promise<Actor | null> {
     const actor = await options.authenticate(request);
-    return actor === null || actor === undefined ? null : parseOrThrow(ActorSchema, actor, "authenticated actor");
+    if (actor === null || actor === undefined) return null;
+    const parsed = ActorSchema.safeParse(actor);
+    // the host's authenticate returned something that is not an actor: its bug, a 500
+    if (!parsed.success) throw new Error(`console authenticate() returned an invalid actor: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    return parsed.data;
   }
 
   function page(): Response {
@@ -175,7 +202,12 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
 
   async function context(ops: Operator, id: string) {
     const found = await ops.context(id);
-    const link = options.linkTo ? safeLink(options.linkTo(found.incident)) : null;
+    let link: string | null = null;
+    try {
+      link = options.linkTo ? safeLink(options.linkTo(found.incident)) : null;
+    } catch (error) {
+      report(error); // a failing linkTo loses the link, not the page
+    }
     return { ...found, link };
   }
 
@@ -207,9 +239,13 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
     const encoder = new TextEncoder();
     const unsubscribers: Array<() => void> = [];
     let timer: ReturnType<typeof setInterval> | undefined;
+    let lifetime: ReturnType<typeof setTimeout> | undefined;
+    let end = () => {};
     const stop = () => {
       for (const off of unsubscribers.splice(0)) off();
       if (timer !== undefined) clearInterval(timer);
+      if (lifetime !== undefined) clearTimeout(lifetime);
+      streams.delete(end);
     };
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -230,15 +266,20 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
         }
         timer = setInterval(() => send(": keep-alive\n\n"), KEEPALIVE_MS);
         (timer as { unref?: () => void }).unref?.();
-        send("retry: 2000\n: connected\n\n");
-        request.signal?.addEventListener("abort", () => {
+        end = () => {
           stop();
           try {
             controller.close();
           } catch {
             // already closed
           }
-        });
+        };
+        streams.add(end);
+        // a stream does not outlive its sign-in for long: the reconnect authenticates again
+        lifetime = setTimeout(end, STREAM_MAX_MS);
+        (lifetime as { unref?: () => void }).unref?.();
+        send("retry: 2000\n: connected\n\n");
+        request.signal?.addEventListener("abort", end);
       },
       cancel: stop,
     });
@@ -254,25 +295,61 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
  * is refused before anything is read. Browsers send `Sec-Fetch-Site`; older ones send `Origin`.
  */
 function crossSite(request: Request, url: URL): string | null {
+  // Sec-Fetch-Site, which pages cannot set, decides when the browser sends it: behind a proxy
+  // that terminates TLS, Origin (https://...) differs from the URL the handler sees (http://...)
   const site = request.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin") return `Cross-site request refused (Sec-Fetch-Site: ${site})`;
   const origin = request.headers.get("origin");
-  if (origin !== null && origin !== url.origin) return "Cross-site request refused (Origin does not match)";
-  if (site === null && origin === null) return "Refused: a state-changing request must say where it comes from (Origin)";
+  if (site !== null) {
+    if (site !== "same-origin") return `Cross-site request refused (Sec-Fetch-Site: ${site})`;
+  } else if (origin === null) {
+    return "Refused: a state-changing request must say where it comes from (Origin)";
+  } else if (origin !== url.origin) {
+    return "Cross-site request refused (Origin does not match)";
+  }
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) return "Refused: a state-changing request must send JSON (Content-Type: application/json)";
   return null;
 }
 
 async function body(request: Request): Promise<unknown> {
-  const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > MAX_BODY_BYTES) throw new ValidationError("request body", [{ path: [], message: `must be at most ${MAX_BODY_BYTES} bytes`, code: "too_big" }]);
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) throw new ValidationError("request body", [{ path: [], message: `must be at most ${MAX_BODY_BYTES} bytes`, code: "too_big" }]);
+  const tooBig = () => new ValidationError("request body", [{ path: [], message: `must be at most ${MAX_BODY_BYTES} bytes`, code: "too_big" }]);
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) throw tooBig();
+  // read in pieces and stop at the limit: a chunked body has no length to check first
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw tooBig();
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  const text = new TextDecoder().decode(bytes);
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw new ValidationError("request body", [{ path: [], message: "must be JSON", code: "invalid_type" }]);
+  }
+}
+
+/** A path segment as text; bad percent-encoding names nothing, so it is not found. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return "\u0000"; // refused by every id check: a 400, never a lookup
   }
 }
 

@@ -300,20 +300,42 @@ function changedNotice(id) {
 function listen() {
   if (!("EventSource" in window)) return;
   const live = document.getElementById("live");
-  const source = new EventSource(BASE + "/api/events");
+  let source = null;
   let pending = null;
-  source.addEventListener("open", () => { live.textContent = "live"; });
-  source.addEventListener("error", () => { live.textContent = "reconnecting…"; });
-  source.addEventListener("change", (event) => {
-    const change = JSON.parse(event.data);
+  const refresh = () => {
     const current = params.get("incident");
-    if (params.get("view") === "review") return;
-    if (current && current !== change.id) return;
-    if (current && shown && shown.version >= change.version) return; // already showing it (our own change)
-    if (current && editing()) return changedNotice(current);
     clearTimeout(pending);
     pending = setTimeout(() => (current ? detail(current) : list()), 150);
+  };
+  const connect = () => {
+    source = new EventSource(BASE + "/api/events");
+    source.addEventListener("open", () => { live.textContent = "live"; });
+    source.addEventListener("error", () => {
+      // closed for good (signed out, or the server refused): say so instead of "reconnecting" forever
+      live.textContent = source.readyState === EventSource.CLOSED ? "not live: reload the page" : "reconnecting…";
+    });
+    source.addEventListener("change", (event) => {
+      const change = JSON.parse(event.data);
+      const current = params.get("incident");
+      if (params.get("view") === "review") return;
+      if (current && current !== change.id) return;
+      if (current && shown && shown.version >= change.version) return; // already showing it (our own change)
+      if (current && editing()) return changedNotice(current);
+      refresh();
+    });
+  };
+  // a hidden tab gives its connection back (browsers allow six per server), and catches up when shown
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) {
+      if (source) source.close();
+      source = null;
+      live.textContent = "paused";
+    } else if (!source) {
+      connect();
+      if (!editing()) refresh();
+    }
   });
+  if (!document.hidden) connect();
 }
 
 main();

@@ -131,6 +131,37 @@ describe("agent-incidents (the bin)", { timeout: 60_000 }, () => {
     expect((await cli(["list", "--db", db])).stderr).toMatch(/which workspace\?/);
   });
 
+  it("keeps an agent's control characters out of the terminal in every output", async () => {
+    const hostile = join(dir, "hostile.db");
+    const incidents = createIncidents({ store: sqliteStore({ filename: hostile }) });
+    const evil = "agt_\u001b]0;PWNED\u0007\u001b[31mRED\u009b2J\u202e";
+    await incidents.reporter({ workspaceId: "ws_acme", agentId: evil, environment: "production" }).runEnded({
+      runId: "run_\u001b[2J",
+      status: "errored",
+      error: { name: "Error", message: "boom \u009b31m \u001b[5m" },
+    });
+    await incidents.close();
+    for (const args of [["list"], ["show", "1"], ["show", "1", "--json"], ["stats"]]) {
+      const run = await cli([...args, "--db", hostile, "--workspace", "ws_acme"]);
+      expect(run.code, args.join(" ")).toBe(0);
+      expect(run.stdout, args.join(" ")).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    }
+  });
+
+  it("refuses a SQLite file that is not an agent-incidents database, and leaves it as it was", async () => {
+    const foreign = join(dir, "foreign.db");
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(foreign);
+    db.exec("CREATE TABLE users (id TEXT)");
+    db.close();
+    const run = await cli(["list", "--db", foreign, "--workspace", "ws_acme"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/is not an agent-incidents database/);
+    const after = new Database(foreign, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all()).toEqual([{ name: "users" }]);
+    after.close();
+  });
+
   it("does not create a database for a mistyped --db path", async () => {
     const missing = join(dir, "typo.db");
     const run = await cli(["list", "--db", missing, "--workspace", "ws_acme"]);
@@ -170,7 +201,11 @@ describe("agent-incidents (the bin)", { timeout: 60_000 }, () => {
       });
     });
     const base = new URL(url).origin;
+    const token = new URL(url).searchParams.get("token")!;
     expect((await fetch(`${base}/api/incidents`)).status).toBe(401);
+    // the token's redirect stays on this server
+    const offsite = await fetch(`${base}//evil.example/?token=${token}`, { redirect: "manual" });
+    expect(offsite.headers.get("location")).toBe("/evil.example/");
     expect((await fetch(`${base}/?token=wrong`, { redirect: "manual" })).status).toBe(401);
     const entry = await fetch(url, { redirect: "manual" });
     expect(entry.status).toBe(303);

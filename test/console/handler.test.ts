@@ -38,7 +38,8 @@ async function setup(options: Partial<Parameters<typeof createConsoleHandler>[1]
     call(path, {
       method: "POST",
       user,
-      headers: { "content-type": "application/json", origin: ORIGIN, "sec-fetch-site": "same-origin", ...headers },
+      // a header given as "" is left out
+      headers: Object.fromEntries(Object.entries({ "content-type": "application/json", origin: ORIGIN, "sec-fetch-site": "same-origin", ...headers }).filter(([, v]) => v !== "")),
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
   return { a, b, call, post, report };
@@ -116,8 +117,7 @@ describe("console handler", () => {
       { "content-type": "application/x-www-form-urlencoded" },
     ];
     for (const headers of attempts) {
-      const clean = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ""));
-      const response = await post(`/api/incidents/${a.id}/actions`, { action: "acknowledge" }, "ana", clean);
+      const response = await post(`/api/incidents/${a.id}/actions`, { action: "acknowledge" }, "ana", headers);
       expect(response.status, JSON.stringify(headers)).toBe(403);
     }
     // no Origin and no Sec-Fetch-Site at all: refused too
@@ -160,16 +160,80 @@ describe("console handler", () => {
   });
 
   it("keeps a failing authenticate or a failing store out of the page: 500 or 503 with a generic message", async () => {
+    const logged: unknown[] = [];
     const { call } = await setup({
       authenticate: () => {
         throw new Error("token service down: secret=abc");
       },
+      onError: (error) => logged.push(error),
     });
     const response = await call("/api/incidents", { user: "ana" });
     expect(response.status).toBe(500);
     expect(await response.text()).not.toContain("secret");
-    const { call: call2 } = await setup({ authenticate: () => ({ id: "", role: "root", workspaceId: "ws_a" }) as unknown as Actor });
-    expect((await call2("/api/incidents", { user: "ana" })).status).toBe(400);
+    expect(logged).toHaveLength(1);
+    const { call: call2 } = await setup({ authenticate: () => ({ id: "", role: "root", workspaceId: "ws_a" }) as unknown as Actor, onError: () => undefined });
+    expect((await call2("/api/incidents", { user: "ana" })).status).toBe(500);
+  });
+
+  it("reads a body in pieces and stops at the limit, also without a Content-Length", async () => {
+    const { a, call } = await setup();
+    let pulled = 0;
+    const huge = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1;
+        if (pulled > 10_000) return controller.close(); // 160 MB if it were read whole
+        controller.enqueue(new Uint8Array(16 * 1024).fill(32));
+      },
+    });
+    const response = await call(`/api/incidents/${a.id}/actions`, {
+      method: "POST",
+      user: "ana",
+      headers: { "content-type": "application/json", "sec-fetch-site": "same-origin" },
+      body: huge,
+      duplex: "half",
+    } as RequestInit & { duplex: string });
+    expect(response.status).toBe(400);
+    expect(pulled).toBeLessThan(10);
+  });
+
+  it("trusts Sec-Fetch-Site over Origin, so it works behind a proxy that terminates TLS", async () => {
+    const { a, post } = await setup();
+    const response = await post(`/api/incidents/${a.id}/actions`, { action: "acknowledge" }, "ana", { origin: "https://console.test", "sec-fetch-site": "same-origin" });
+    expect(response.status).toBe(200);
+  });
+
+  it("refuses the event stream to an actor who may not read, and a garbled id names nothing", async () => {
+    incidents = createIncidents({ store: memoryStore(), authorize: (_actor, permission) => permission !== "read" });
+    const handler = createConsoleHandler(incidents, { authenticate: () => actors.ana! });
+    expect((await handler(new Request(`${ORIGIN}/api/events`))).status).toBe(403);
+    expect((await handler(new Request(`${ORIGIN}/api/incidents`))).status).toBe(403);
+    const open = createConsoleHandler(createIncidents({ store: memoryStore() }), { authenticate: () => actors.ana! });
+    expect((await open(new Request(`${ORIGIN}/api/incidents/%E0%A4%A`))).status).toBe(400);
+  });
+
+  it("ends its event streams on close(), and reports host bugs to onError with a 500", async () => {
+    const errors: unknown[] = [];
+    const { a } = await setup();
+    const handler = createConsoleHandler(incidents, {
+      authenticate: (request) => (request.headers.get("x-user") === "broken" ? ({ id: "", role: "root" } as unknown as Actor) : actors.ana!),
+      linkTo: () => {
+        throw new Error("linkTo broke");
+      },
+      onError: (error) => errors.push(error),
+    });
+    const stream = await handler(new Request(`${ORIGIN}/api/events`));
+    const reader = stream.body!.getReader();
+    await reader.read();
+    handler.close();
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(done).toBe(true);
+    expect((await handler(new Request(`${ORIGIN}/api/incidents`, { headers: { "x-user": "broken" } }))).status).toBe(500);
+    const detail = await handler(new Request(`${ORIGIN}/api/incidents/${a.id}`));
+    expect(detail.status).toBe(200);
+    expect(((await detail.json()) as { link: unknown }).link).toBeNull();
+    expect(errors.map((e) => (e as Error).message)).toEqual([expect.stringMatching(/invalid actor/), "linkTo broke"]);
+    expect(() => createConsoleHandler(incidents, { authenticate: () => null, basePath: "//evil.example" })).toThrow(/basePath/);
   });
 
   it("streams changes of the actor's workspace only", async () => {
