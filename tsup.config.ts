@@ -7,6 +7,10 @@ const entry = {
   notifiers: "src/notifiers/index.ts",
   testing: "src/testing/index.ts",
   console: "src/console/index.ts",
+  "openai-agents": "src/integrations/openai-agents.ts",
+  "ai-sdk": "src/integrations/ai-sdk.ts",
+  langchain: "src/integrations/langchain.ts",
+  opentelemetry: "src/integrations/opentelemetry.ts",
 };
 
 export default defineConfig([

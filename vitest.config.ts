@@ -14,6 +14,10 @@ export default defineConfig({
       { find: /^agent-incidents\/postgres$/, replacement: src("stores/postgres.ts") },
       { find: /^agent-incidents\/notifiers$/, replacement: src("notifiers/index.ts") },
       { find: /^agent-incidents\/console$/, replacement: src("console/index.ts") },
+      { find: /^agent-incidents\/openai-agents$/, replacement: src("integrations/openai-agents.ts") },
+      { find: /^agent-incidents\/ai-sdk$/, replacement: src("integrations/ai-sdk.ts") },
+      { find: /^agent-incidents\/langchain$/, replacement: src("integrations/langchain.ts") },
+      { find: /^agent-incidents\/opentelemetry$/, replacement: src("integrations/opentelemetry.ts") },
     ],
   },
   test: {

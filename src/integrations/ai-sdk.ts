@@ -1,0 +1,168 @@
+/**
+ * `agent-incidents/ai-sdk`: Vercel AI SDK (`ai` 6) calls as incidents.
+ *
+ * - `adapter.integration` is a telemetry integration (`experimental_telemetry: { integrations:
+ *   [adapter.integration] }`, or `registerTelemetryIntegration`): a tool call that fails (the
+ *   SDK's `tool-error`) is `executionFailed`.
+ * - The SDK has no guardrails: `adapter.guard(tools, policy)` wraps your tools with a policy check
+ *   that answers a blocked call in the SDK's own way (the model gets the denial as the tool's
+ *   result, the tool never runs) and reports `policyBlocked`.
+ * - `adapter.approvals(messages)` reads the `tool-approval-response`s you send back: each denied one
+ *   is `approvalRejected`, linked to its call through the approval id.
+ * - `adapter.run(runId, () => generateText(...))` reports a call that rejects (a model error,
+ *   retries exhausted) as `runEnded({ status: "errored" })` and rethrows it.
+ *
+ * The SDK has no run id: give one as `experimental_context: { runId }` (or telemetry metadata
+ * `runId`); a resumed call after an approval then keeps it. Event ids are tool call ids.
+ */
+import type { Reporter } from "../reporter.js";
+import { activeOtelSpan, Background, errorInfo, payloadOf, traceIds, type Adapter, type AdapterOptions } from "./background.js";
+
+export interface AiSdkAdapterOptions extends AdapterOptions {
+  /** The run id when a call carries none in `experimental_context.runId` or metadata `runId`. */
+  runId?: () => string | undefined;
+  /** The trace of a report. Default: the active OpenTelemetry span, if any. */
+  trace?: () => { traceId?: string; spanId?: string } | undefined;
+}
+
+/** The part of the SDK's `onToolCallFinish` event this reads. */
+export interface ToolCallFinish {
+  toolCall: { toolCallId: string; toolName: string; input?: unknown };
+  success: boolean;
+  error?: unknown;
+  metadata?: Record<string, unknown> | undefined;
+  experimental_context?: unknown;
+}
+
+/** A blocked call: the policy that blocked it and why; `null` lets it run. */
+export type AiSdkPolicy = (
+  toolName: string,
+  input: unknown,
+) => { policy: { id: string; name: string }; reason?: string } | null | undefined | Promise<{ policy: { id: string; name: string }; reason?: string } | null | undefined>;
+
+type AnyTool = { execute?: (input: never, options: never) => unknown };
+
+export interface AiSdkAdapter extends Adapter {
+  readonly integration: { onToolCallFinish(event: ToolCallFinish): void };
+  guard<T extends Record<string, AnyTool>>(tools: T, policy: AiSdkPolicy): T;
+  approvals(messages: ReadonlyArray<unknown>, decision?: { runId?: string; decidedBy?: string }): void;
+  run<T>(runId: string, call: () => Promise<T>): Promise<T>;
+}
+
+export function aiSdkIncidents(reporter: Reporter, options: AiSdkAdapterOptions = {}): AiSdkAdapter {
+  const background = new Background(reporter, options.onError);
+  const ids = () => {
+    const t = options.trace ? options.trace() : activeOtelSpan();
+    return traceIds(t?.traceId, t?.spanId);
+  };
+  const runOf = (context: unknown, metadata?: Record<string, unknown>, fallback?: string): string => {
+    const fromContext = (context as { runId?: unknown } | undefined)?.runId;
+    const fromMetadata = metadata?.["runId"];
+    if (typeof fromContext === "string" && fromContext) return fromContext;
+    if (typeof fromMetadata === "string" && fromMetadata) return fromMetadata;
+    return options.runId?.() ?? fallback ?? "ai-sdk";
+  };
+  const action = (type: string, input: unknown) => {
+    const payload = payloadOf(input);
+    return { type, ...(payload ? { payload } : {}) };
+  };
+
+  return {
+    integration: {
+      onToolCallFinish(event) {
+        if (event.success) return;
+        const { toolCallId, toolName, input } = event.toolCall;
+        const code = (event.error as { code?: unknown } | undefined)?.code;
+        const run = runOf(event.experimental_context, event.metadata, `call:${toolCallId}`);
+        const trace = ids();
+        background.run((r) =>
+          r.executionFailed({
+            runId: run,
+            eventId: toolCallId,
+            action: action(toolName, input),
+            connector: { id: toolName, provider: "ai-sdk" },
+            error: { ...errorInfo(event.error), ...(typeof code === "string" ? { code } : {}) },
+            ...trace,
+          }),
+        );
+      },
+    },
+    guard(tools, policy) {
+      const guarded: Record<string, AnyTool> = {};
+      for (const [name, tool] of Object.entries(tools)) {
+        const execute = tool.execute;
+        if (typeof execute !== "function") {
+          guarded[name] = tool;
+          continue;
+        }
+        guarded[name] = {
+          ...tool,
+          execute: (async (input: unknown, callOptions: { toolCallId?: string; experimental_context?: unknown }) => {
+            const blocked = await policy(name, input);
+            if (!blocked) return (execute as (i: unknown, o: unknown) => unknown)(input, callOptions);
+            const callId = callOptions?.toolCallId ?? `${name}:${Date.now()}`;
+            const run = runOf(callOptions?.experimental_context, undefined, `call:${callId}`);
+            const trace = ids();
+            background.run((r) =>
+              r.policyBlocked({
+                runId: run,
+                eventId: callId,
+                action: action(name, input),
+                policy: { id: blocked.policy.id, name: blocked.policy.name, effect: "block", ...(blocked.reason ? { reason: blocked.reason } : {}) },
+                ...trace,
+              }),
+            );
+            // what the model sees instead of a result: the call was denied, and why
+            return { type: "execution-denied", denied: true, policy: blocked.policy.name, ...(blocked.reason ? { reason: blocked.reason } : {}) };
+          }) as never,
+        };
+      }
+      return guarded as typeof tools;
+    },
+    approvals(messages, decision = {}) {
+      // approval id -> tool call id -> the call (name, input), from the assistant messages
+      const callOfApproval = new Map<string, string>();
+      const calls = new Map<string, { toolName: string; input: unknown }>();
+      const denied: Array<{ approvalId: string; reason?: string }> = [];
+      for (const message of messages) {
+        const content = (message as { content?: unknown }).content;
+        if (!Array.isArray(content)) continue;
+        for (const part of content as Array<Record<string, unknown>>) {
+          if (part["type"] === "tool-call" && typeof part["toolCallId"] === "string") {
+            calls.set(part["toolCallId"], { toolName: String(part["toolName"] ?? "tool"), input: part["input"] });
+          } else if (part["type"] === "tool-approval-request" && typeof part["approvalId"] === "string" && typeof part["toolCallId"] === "string") {
+            callOfApproval.set(part["approvalId"], part["toolCallId"]);
+          } else if (part["type"] === "tool-approval-response" && part["approved"] === false && typeof part["approvalId"] === "string") {
+            denied.push({ approvalId: part["approvalId"], ...(typeof part["reason"] === "string" ? { reason: part["reason"] } : {}) });
+          }
+        }
+      }
+      for (const { approvalId, reason } of denied) {
+        const callId = callOfApproval.get(approvalId);
+        const call = callId ? calls.get(callId) : undefined;
+        const run = decision.runId ?? options.runId?.() ?? `approval:${approvalId}`;
+        const trace = ids();
+        background.run((r) =>
+          r.approvalRejected({
+            runId: run,
+            // the call's id when the request is in the messages: one incident however often they are sent
+            eventId: callId ?? approvalId,
+            action: action(call?.toolName ?? "tool", call?.input),
+            approval: { id: approvalId, decidedBy: decision.decidedBy ?? "unknown", ...(reason ? { reason } : {}) },
+            ...trace,
+          }),
+        );
+      }
+    },
+    async run(runId, call) {
+      try {
+        return await call();
+      } catch (error) {
+        const trace = ids();
+        background.run((r) => r.runEnded({ runId, status: "errored", error: errorInfo(error), ...trace }));
+        throw error;
+      }
+    },
+    flush: () => background.flush(),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * What every framework adapter shares: reports run in the background, so a hook returns at once
+ * and the framework's run never waits for, or fails because of, a report.
+ */
+import type { Reporter } from "../reporter.js";
+
+export interface AdapterOptions {
+  /**
+   * Called when a report fails (store down, invalid input). Default: `console.error`. The run
+   * goes on either way; an `onError` that throws is ignored.
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** The part of every adapter a host uses after wiring it in. */
+export interface Adapter {
+  /** Resolves when every report started so far has settled (for tests and shutdown). Never rejects. */
+  flush(): Promise<void>;
+}
+
+export class Background {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly reporter: Reporter,
+    private readonly onError: (error: unknown) => void = (error) => console.error("agent-incidents: a framework report failed:", error),
+  ) {}
+
+  /** Starts `report` after the current microtask; its failure goes to `onError`. */
+  run(report: (reporter: Reporter) => Promise<unknown>): void {
+    const done = Promise.resolve()
+      .then(() => report(this.reporter))
+      .catch((error: unknown) => {
+        try {
+          this.onError(error);
+        } catch {
+          // an onError that throws must not become an unhandled rejection in the host
+        }
+      });
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
+  }
+
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+}
+
+/** The error as a signal carries it: a name and a message, whatever was thrown. */
+export function errorInfo(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name || "Error", message: error.message || String(error) };
+  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
+    return { name: "Error", message: (error as { message: string }).message || "unknown error" };
+  }
+  return { name: "Error", message: String(error) || "unknown error" };
+}
+
+/** Tool arguments as an action payload: a JSON object, or the raw text under `input`. */
+export function payloadOf(args: unknown): Record<string, unknown> | undefined {
+  let value = args;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return value === "" ? undefined : { input: value };
+    }
+  }
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { input: value };
+}
+
+const W3C_TRACE = /^[0-9a-f]{32}$/;
+const W3C_SPAN = /^[0-9a-f]{16}$/;
+/** Trace and span ids that are W3C ids; anything else (a "no-op" placeholder, all zeros) is left out. */
+export function traceIds(traceId: string | undefined, spanId?: string | undefined): { traceId?: string; spanId?: string } {
+  const ids: { traceId?: string; spanId?: string } = {};
+  if (traceId && W3C_TRACE.test(traceId) && !/^0+$/.test(traceId)) ids.traceId = traceId;
+  if (ids.traceId && spanId && W3C_SPAN.test(spanId) && !/^0+$/.test(spanId)) ids.spanId = spanId;
+  return ids;
+}
+
+const OTEL_API = Symbol.for("opentelemetry.js.api.1");
+const OTEL_SPAN = Symbol.for("OpenTelemetry Context Key SPAN");
+/**
+ * The active OpenTelemetry span's ids, read from the API's global registration (no dependency on
+ * @opentelemetry/api): undefined when OpenTelemetry is not set up or no span is active.
+ */
+export function activeOtelSpan(): { traceId?: string; spanId?: string } | undefined {
+  try {
+    const api = (globalThis as Record<symbol, { context?: { active(): { getValue(key: symbol): unknown } } } | undefined>)[OTEL_API];
+    const span = api?.context?.active().getValue(OTEL_SPAN) as { spanContext?: () => { traceId: string; spanId: string } } | undefined;
+    const ids = span?.spanContext?.();
+    return ids ? { traceId: ids.traceId, spanId: ids.spanId } : undefined;
+  } catch {
+    return undefined;
+  }
+}

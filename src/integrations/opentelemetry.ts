@@ -1,0 +1,89 @@
+/**
+ * `agent-incidents/opentelemetry`: a SpanProcessor that reads spans following the OpenTelemetry
+ * GenAI semantic conventions, so any framework that emits them is covered without an adapter of
+ * its own. An `execute_tool` span that ends in error is `executionFailed`; an `invoke_agent` span
+ * that ends in error is `runEnded({ status: "errored" })`.
+ */
+import type { Reporter } from "../reporter.js";
+import { Background, payloadOf, traceIds, type Adapter, type AdapterOptions } from "./background.js";
+
+/** The members of an ended span (`ReadableSpan` of @opentelemetry/sdk-trace-base 1.x and 2.x) this reads. */
+export interface EndedSpan {
+  name: string;
+  attributes: Record<string, unknown>;
+  status: { code: number; message?: string | undefined };
+  spanContext(): { traceId: string; spanId: string };
+  events?: ReadonlyArray<{ name: string; attributes?: Record<string, unknown> | undefined }>;
+}
+
+export interface IncidentSpanProcessorOptions extends AdapterOptions {
+  /** The run id of a span: default `gen_ai.conversation.id`, else the trace id. */
+  runId?: (span: EndedSpan) => string | undefined;
+}
+
+/** A `SpanProcessor`: add it to your tracer provider (`spanProcessors: [processor]`). */
+export interface IncidentSpanProcessor extends Adapter {
+  onStart(span: unknown, parentContext: unknown): void;
+  onEnd(span: EndedSpan): void;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const ERROR = 2; // SpanStatusCode.ERROR
+
+export function incidentSpanProcessor(reporter: Reporter, options: IncidentSpanProcessorOptions = {}): IncidentSpanProcessor {
+  const background = new Background(reporter, options.onError);
+  // a tool span seldom carries the conversation id: its agent span, started before it, does (the
+  // last 10,000 traces are remembered; a nested agent's span must not forget its parent's)
+  const conversations = new Map<string, string>();
+  const runOf = (span: EndedSpan) =>
+    options.runId?.(span) ?? stringAttr(span, "gen_ai.conversation.id") ?? conversations.get(span.spanContext().traceId) ?? span.spanContext().traceId;
+
+  return {
+    onStart(span) {
+      const started = span as EndedSpan;
+      const conversation = started.attributes ? stringAttr(started, "gen_ai.conversation.id") : undefined;
+      if (!conversation) return;
+      if (conversations.size >= 10_000) conversations.delete(conversations.keys().next().value!);
+      conversations.set(started.spanContext().traceId, conversation);
+    },
+    onEnd(span) {
+      if (span.status.code !== ERROR) return;
+      const operation = stringAttr(span, "gen_ai.operation.name");
+      if (operation !== "execute_tool" && operation !== "invoke_agent") return;
+      const { traceId, spanId } = span.spanContext();
+      const ids = traceIds(traceId, spanId);
+      const exception = span.events?.find((e) => e.name === "exception")?.attributes ?? {};
+      const error = {
+        name: stringAttr(span, "error.type") ?? (typeof exception["exception.type"] === "string" ? exception["exception.type"] : "Error"),
+        message: span.status.message || (typeof exception["exception.message"] === "string" ? exception["exception.message"] : "") || "failed",
+      };
+      const runId = runOf(span);
+      if (operation === "execute_tool") {
+        const tool = stringAttr(span, "gen_ai.tool.name") ?? span.name;
+        const payload = payloadOf(span.attributes["gen_ai.tool.call.arguments"]);
+        background.run((r) =>
+          r.executionFailed({
+            runId,
+            // the tool call's id, so the same call ended twice (a retried export) is one occurrence
+            eventId: stringAttr(span, "gen_ai.tool.call.id") ?? spanId,
+            action: { type: tool, ...(payload ? { payload } : {}) },
+            connector: { id: tool, provider: stringAttr(span, "gen_ai.provider.name") ?? stringAttr(span, "gen_ai.system") ?? "tool" },
+            error: { name: error.name, message: error.message },
+            ...ids,
+          }),
+        );
+      } else {
+        background.run((r) => r.runEnded({ runId, status: "errored", error, eventId: `run.ended:${spanId}`, ...ids }));
+      }
+    },
+    forceFlush: () => background.flush(),
+    shutdown: () => background.flush(),
+    flush: () => background.flush(),
+  };
+}
+
+function stringAttr(span: EndedSpan, key: string): string | undefined {
+  const value = span.attributes[key];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
