@@ -40,7 +40,8 @@ export type AiSdkPolicy = (
   input: unknown,
 ) => { policy: { id: string; name: string }; reason?: string } | null | undefined | Promise<{ policy: { id: string; name: string }; reason?: string } | null | undefined>;
 
-type AnyTool = { execute?: (input: never, options: never) => unknown };
+/** A tool of the SDK, as far as guard() needs it. */
+export type AnyTool = { execute?: (input: never, options: never) => unknown };
 
 export interface AiSdkAdapter extends Adapter {
   readonly integration: { onToolCallFinish(event: ToolCallFinish): void };
@@ -166,3 +167,5 @@ export function aiSdkIncidents(reporter: Reporter, options: AiSdkAdapterOptions 
     flush: () => background.flush(),
   };
 }
+
+export type { Adapter, AdapterOptions } from "./background.js";

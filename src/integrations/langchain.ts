@@ -205,3 +205,5 @@ export function langChainIncidents(reporter: Reporter, options: LangChainAdapter
     flush: () => background.flush(),
   };
 }
+
+export type { Adapter, AdapterOptions } from "./background.js";

@@ -153,3 +153,5 @@ function currentRunId(state: unknown): string | undefined {
   const id = (state as { _trace?: { traceId?: unknown } })._trace?.traceId;
   return typeof id === "string" && id !== "no-op" ? id : undefined;
 }
+
+export type { Adapter, AdapterOptions } from "./background.js";

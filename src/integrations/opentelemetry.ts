@@ -87,3 +87,5 @@ function stringAttr(span: EndedSpan, key: string): string | undefined {
   const value = span.attributes[key];
   return typeof value === "string" && value !== "" ? value : undefined;
 }
+
+export type { Adapter, AdapterOptions } from "./background.js";

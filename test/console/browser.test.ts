@@ -24,7 +24,8 @@ const actors: Record<string, Actor> = {
   bob: { id: "usr_bob", role: "operator", workspaceId: "ws_b" },
 };
 const XSS = `<img src=x onerror="window.__pwned=1">`;
-const SHOTS = join(import.meta.dirname, "..", "..", "docs", "images");
+// UPDATE_SCREENSHOTS=1 npm test refreshes the README's pictures; other runs keep theirs in .tmp
+const SHOTS = join(import.meta.dirname, "..", "..", process.env["UPDATE_SCREENSHOTS"] ? "docs/images" : ".tmp/screenshots");
 
 describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }, () => {
   let incidents: Incidents;
@@ -61,6 +62,7 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
     incidents.as(actors.ana!).escalate({ title, severity, agentId: "agt_support", runId: `run_${i}`, eventId: "ev_2" });
 
   beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
     incidents = createIncidents({ store: memoryStore(), runs });
     // one of each severity (a policy block of critical impact is critical, of low impact medium)
     ids["low"] = (await escalate(1, "low", "Approvals are slow today")).id;

@@ -109,7 +109,7 @@ describe("console handler", () => {
 
   it("refuses cross-site and non-JSON state changes with 403, and changes nothing", async () => {
     const { a, post } = await setup();
-    const attempts = [
+    const attempts: Array<Record<string, string>> = [
       { "sec-fetch-site": "cross-site", origin: "https://evil.example" },
       { "sec-fetch-site": "same-site", origin: "https://sub.console.test" },
       { "sec-fetch-site": "", origin: "https://evil.example" },

@@ -63,7 +63,9 @@ const pinned = (name) => {
   return version;
 };
 const dependencies = { [pkg.name]: `file:./${filename}` };
-for (const name of ["pg", "@types/pg", "vitest", "typescript", "@types/node"]) dependencies[name] = pinned(name);
+// the frameworks the integration docs and checks import, at the versions the adapters are tested with
+const frameworks = ["@openai/agents", "ai", "langchain", "@langchain/core", "@langchain/langgraph", "@opentelemetry/api", "@opentelemetry/sdk-trace-base"];
+for (const name of ["pg", "@types/pg", "vitest", "typescript", "@types/node", ...frameworks]) dependencies[name] = pinned(name);
 writeFileSync(join(work, "package.json"), `${JSON.stringify({ name: "consumers", private: true, dependencies }, null, 2)}\n`);
 // This repo's lockfile seeds the install: npm keeps the locked versions, whose tarballs `npm ci`
 // has put in the cache, so the install needs no registry metadata and works offline after it.

@@ -6,6 +6,10 @@ const { postgresStore } = require("agent-incidents/postgres");
 const testing = require("agent-incidents/testing");
 const notifiers = require("agent-incidents/notifiers");
 const { createConsoleHandler } = require("agent-incidents/console");
+const { openAIAgentsIncidents } = require("agent-incidents/openai-agents");
+const { aiSdkIncidents } = require("agent-incidents/ai-sdk");
+const { langChainIncidents } = require("agent-incidents/langchain");
+const { incidentSpanProcessor } = require("agent-incidents/opentelemetry");
 const { version } = require("agent-incidents/package.json");
 
 async function main() {
@@ -32,6 +36,16 @@ async function main() {
   assert.equal(response.status, 200);
   assert.deepEqual((await response.json()).items, []);
   assert.throws(() => createConsoleHandler(incidents, {}), root.ValidationError);
+  // each integration from CommonJS: a failed tool call becomes an incident
+  const reporter = incidents.reporter({ workspaceId: "ws", agentId: "agt", environment: "production" });
+  const ai = aiSdkIncidents(reporter);
+  ai.integration.onToolCallFinish({ toolCall: { toolCallId: "call_1", toolName: "t", input: {} }, success: false, error: new Error("down"), experimental_context: { runId: "r" } });
+  await ai.flush();
+  assert.equal(typeof openAIAgentsIncidents(reporter).processor.onSpanEnd, "function");
+  assert.equal(typeof langChainIncidents(reporter).handler.handleToolError, "function");
+  assert.equal(typeof incidentSpanProcessor(reporter).onEnd, "function");
+  const viewer = incidents.as({ id: "u", role: "viewer", workspaceId: "ws" });
+  assert.equal((await viewer.list()).items[0].kind, "execution_failed");
   await incidents.close();
   assert.throws(() => testing.describeStoreConformance("x", () => root.memoryStore()), /ES module/);
   console.log("cjs-require: ok");

@@ -1,7 +1,11 @@
 // An ES module application in TypeScript (module nodenext) that uses every entry point.
 import assert from "node:assert/strict";
 import { createIncidents, IncidentError, isIncidentError, memoryStore, NotFoundError, ValidationError, type IncidentStore } from "agent-incidents";
+import { aiSdkIncidents, type AiSdkAdapter } from "agent-incidents/ai-sdk";
 import { createConsoleHandler, type ConsoleOptions } from "agent-incidents/console";
+import { langChainIncidents } from "agent-incidents/langchain";
+import { openAIAgentsIncidents } from "agent-incidents/openai-agents";
+import { incidentSpanProcessor } from "agent-incidents/opentelemetry";
 import { postgresStore } from "agent-incidents/postgres";
 import { sqliteStore } from "agent-incidents/sqlite";
 import { createFixtures, describeStoreConformance, fakeClock, type FakeClock } from "agent-incidents/testing";
@@ -23,6 +27,10 @@ async function exercise(store: IncidentStore): Promise<void> {
   const authenticate: ConsoleOptions["authenticate"] = () => ({ id: "usr_vic", role: "viewer", workspaceId: "ws" });
   const page = await createConsoleHandler(incidents, { authenticate })(new Request("http://localhost/api/incidents"));
   assert.equal(((await page.json()) as { items: unknown[] }).items.length, 1);
+  // the integrations' declarations, as a framework author meets them
+  const reporter = incidents.reporter({ workspaceId: "ws", agentId: "agt", environment: "production" });
+  const ai: AiSdkAdapter = aiSdkIncidents(reporter, { onError: () => undefined });
+  await Promise.all([ai.flush(), openAIAgentsIncidents(reporter).flush(), langChainIncidents(reporter).flush(), incidentSpanProcessor(reporter).forceFlush()]);
   await incidents.close();
 }
 
