@@ -47,6 +47,21 @@ const result = await generateText({
 });
 console.log("call result:", result.text);
 
+// a tool that needs approval, and the approver says no
+const email = { email_send: tool({ description: "send an email", inputSchema: z.object({ to: z.string() }), needsApproval: true, execute: async () => "sent" }) };
+const emailModel = new MockLanguageModelV3({ doGenerate: [calls(["email_send", { to: "ceo@example.com" }, "call_3"]), done] });
+const first = await generateText({ model: emailModel, tools: email, stopWhen: stepCountIs(3), prompt: "tell the CEO", experimental_context: { runId: "run_sales_3" } });
+const request = first.content.find((part) => part.type === "tool-approval-request");
+if (request) {
+  const messages = [
+    { role: "user" as const, content: "tell the CEO" },
+    ...first.response.messages,
+    { role: "tool" as const, content: [{ type: "tool-approval-response" as const, approvalId: request.approvalId, approved: false, reason: "not to the CEO" }] },
+  ];
+  adapter.approvals(messages, { runId: "run_sales_3", decidedBy: "usr_lee" });
+  await generateText({ model: emailModel, tools: email, stopWhen: stepCountIs(3), messages, experimental_context: { runId: "run_sales_3" } });
+}
+
 const failing = new MockLanguageModelV3({
   doGenerate: async () => {
     throw new Error("429 rate limited");

@@ -44,6 +44,12 @@ await agent.invoke({ messages: [{ role: "user", content: "refund order 1042 twic
 const result = await agent.invoke(new Command({ resume: { decisions: [{ type: "reject", message: "not to the CEO" }] } }), config);
 console.log("run result:", result.messages.at(-1)?.content);
 
+// a run whose model fails
+const broken = createAgent({ model: fakeModel().alwaysThrow(new Error("model provider down")), tools: [email] });
+await broken
+  .invoke({ messages: [{ role: "user", content: "hi" }] }, { callbacks: [adapter.handler], configurable: { thread_id: "thread-1043" } })
+  .catch((error: Error) => console.log("run failed:", error.message));
+
 await new Promise((resolve) => setTimeout(resolve, 50)); // LangChain runs callback handlers in the background
 await adapter.flush();
 const ops = incidents.as({ id: "usr_ana", role: "viewer", workspaceId: "ws_acme" });

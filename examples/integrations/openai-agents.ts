@@ -45,6 +45,17 @@ for (const item of result.interruptions) adapter.reject(result.state, item, { de
 result = await runner.run(agent, result.state);
 console.log("run result:", result.finalOutput);
 
+// a guardrail that trips, and a run that loops past its turn limit: both end the run with an error
+const guarded = new Agent({
+  name: "support",
+  model,
+  inputGuardrails: [{ name: "no_pii", execute: async () => ({ tripwireTriggered: true, outputInfo: { reason: "contains an SSN" } }) }],
+});
+await runner.run(guarded, "my ssn is 078-05-1120").catch((error: Error) => console.log("run failed:", error.message));
+turn = 0;
+const looping = new Agent({ name: "looper", model, tools: [refund] });
+await runner.run(looping, "refund until it works", { maxTurns: 1 }).catch((error: Error) => console.log("run failed:", error.message));
+
 await adapter.flush();
 const ops = incidents.as({ id: "usr_ana", role: "viewer", workspaceId: "ws_acme" });
 for (const i of (await ops.list({ sort: "recency" })).items) console.log(`incident #${i.number} ${i.kind} ${i.severity}: ${i.title} (run ${i.runId}, trace ${i.traceId})`);

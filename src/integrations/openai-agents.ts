@@ -93,22 +93,24 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
         );
         return;
       }
+      const failure = splitError(detail);
       background.run((r) =>
         r.executionFailed({
           runId,
           eventId: span.spanId,
           action: { type: tool, ...(payload ? { payload } : {}) },
           connector: { id: tool, provider: "openai-agents" },
-          error: { name: detail.match(/^(\w*Error):/)?.[1] ?? "Error", message: detail.replace(/^Error: /, "") || error.message },
+          error: { name: failure.name, message: failure.message || error.message },
           ...ids,
         }),
       );
       return;
     }
     if (data.type === "task" && span.parentId === null) {
-      const detail = typeof error.data?.["error"] === "string" ? (error.data["error"] as string) : error.message;
-      const name = detail.match(/^(\w*Error):/)?.[1] ?? "Error";
-      background.run((r) => r.runEnded({ runId, status: "errored", error: { name, message: detail }, ...ids }));
+      const { name, message } = splitError(typeof error.data?.["error"] === "string" ? (error.data["error"] as string) : error.message);
+      // a tripped guardrail ends the run too: its policyBlocked incident already says so
+      if (/GuardrailTripwireTriggered$/.test(name)) return;
+      background.run((r) => r.runEnded({ runId, status: "errored", error: { name, message }, ...ids }));
     }
   };
 
@@ -146,6 +148,12 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
     },
     flush: () => background.flush(),
   };
+}
+
+/** "Error: MaxTurnsExceededError: Max turns (2) exceeded", as spans keep errors, back into a name and a message. */
+function splitError(text: string): { name: string; message: string } {
+  const found = /^(?:Error: )?([A-Z][\w$]*): ([\s\S]*)$/.exec(text);
+  return found ? { name: found[1]!, message: found[2]! || text } : { name: "Error", message: text.replace(/^Error: /, "") || text };
 }
 
 /** The trace id a `RunState` keeps (`state._trace.traceId`); undefined when tracing was off. */

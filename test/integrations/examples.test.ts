@@ -13,9 +13,9 @@ const run = (name: string) =>
 
 describe("integration examples", { timeout: 90_000 }, () => {
   it.each([
-    ["openai-agents", ["execution_failed", "approval_rejected"]],
-    ["ai-sdk", ["policy_blocked", "execution_failed", "agent_error"]],
-    ["langchain", ["policy_blocked", "execution_failed", "approval_rejected"]],
+    ["openai-agents", ["execution_failed", "approval_rejected", "policy_blocked", "agent_error"]],
+    ["ai-sdk", ["policy_blocked", "execution_failed", "approval_rejected", "agent_error"]],
+    ["langchain", ["policy_blocked", "execution_failed", "approval_rejected", "agent_error"]],
     ["opentelemetry", ["execution_failed", "agent_error"]],
   ])("examples/integrations/%s.ts", async (name, kinds) => {
     const out = await run(name);
