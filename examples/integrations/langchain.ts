@@ -23,10 +23,8 @@ const email = tool(async ({ to }: { to: string }) => `sent to ${to}`, { name: "e
 
 const agent = createAgent({
   model: fakeModel()
-    .respondWithTools([
-      { name: "refund_create", args: { amount: 900 }, id: "call_1" },
-      { name: "refund_create", args: { amount: 5000 }, id: "call_2" },
-    ])
+    .respondWithTools([{ name: "refund_create", args: { amount: 900 }, id: "call_1" }])
+    .respondWithTools([{ name: "refund_create", args: { amount: 5000 }, id: "call_2" }])
     .respondWithTools([{ name: "email_send", args: { to: "ceo@example.com" }, id: "call_3" }])
     .respond(new AIMessage("Done what I could.")),
   tools: [refund, email],

@@ -42,6 +42,8 @@ export type AiSdkPolicy = (
 
 /** A tool of the SDK, as far as guard() needs it. */
 export type AnyTool = { execute?: (input: never, options: never) => unknown };
+type CallOptions = { toolCallId?: string; experimental_context?: unknown };
+type PolicyDecision = { policy: { id: string; name: string }; reason?: string };
 
 export interface AiSdkAdapter extends Adapter {
   readonly integration: { onToolCallFinish(event: ToolCallFinish): void };
@@ -72,61 +74,100 @@ export function aiSdkIncidents(reporter: Reporter, options: AiSdkAdapterOptions 
     integration: {
       onToolCallFinish(event) {
         if (event.success) return;
-        const { toolCallId, toolName, input } = event.toolCall;
-        const code = (event.error as { code?: unknown } | undefined)?.code;
-        const run = runOf(event.experimental_context, event.metadata, `call:${toolCallId}`);
-        const trace = ids();
-        background.run((r) =>
-          r.executionFailed({
-            runId: run,
+        // everything read from the event and the host's callbacks is read in the background: a
+        // throwing getter or callback reaches onError, never the SDK
+        background.run((r) => {
+          const { toolCallId, toolName, input } = event.toolCall;
+          const code = (event.error as { code?: unknown } | undefined)?.code;
+          return r.executionFailed({
+            runId: runOf(event.experimental_context, event.metadata, `call:${toolCallId}`),
             eventId: toolCallId,
             action: action(toolName, input),
             connector: { id: toolName, provider: "ai-sdk" },
             error: { ...errorInfo(event.error), ...(typeof code === "string" ? { code } : {}) },
-            ...trace,
-          }),
-        );
+            ...ids(),
+          });
+        });
       },
     },
     guard(tools, policy) {
       const guarded: Record<string, AnyTool> = {};
       for (const [name, tool] of Object.entries(tools)) {
-        const execute = tool.execute;
+        const execute = tool.execute as ((this: unknown, input: unknown, options: unknown) => unknown) | undefined;
         if (typeof execute !== "function") {
           guarded[name] = tool;
           continue;
         }
+        const denials = new WeakSet<object>();
+        const deny = (input: unknown, callOptions: CallOptions | undefined, blocked: PolicyDecision) => {
+          const callId = callOptions?.toolCallId ?? `${name}:${Date.now()}`;
+          background.run((r) =>
+            r.policyBlocked({
+              runId: runOf(callOptions?.experimental_context, undefined, `call:${callId}`),
+              eventId: callId,
+              action: action(name, input),
+              policy: { id: blocked.policy.id, name: blocked.policy.name, effect: "block", ...(blocked.reason ? { reason: blocked.reason } : {}) },
+              ...ids(),
+            }),
+          );
+          // what the model sees instead of a result: the call was denied, and why
+          const denial = { type: "execution-denied", denied: true, policy: blocked.policy.name, ...(blocked.reason ? { reason: blocked.reason } : {}) };
+          denials.add(denial);
+          return denial;
+        };
+        // a streaming tool (an async generator) must stay one: the SDK reads its shape
+        const streaming = Object.prototype.toString.call(execute) === "[object AsyncGeneratorFunction]";
+        const run = (input: unknown, callOptions: CallOptions | undefined) => execute.call(tool, input, callOptions);
+        const wrapped = streaming
+          ? async function* (input: unknown, callOptions?: CallOptions) {
+              const blocked = await policy(name, input);
+              if (blocked) {
+                yield deny(input, callOptions, blocked);
+                return;
+              }
+              yield* run(input, callOptions) as AsyncIterable<unknown>;
+            }
+          : (input: unknown, callOptions?: CallOptions) => {
+              const blocked = policy(name, input);
+              if (blocked instanceof Promise) return blocked.then((decision) => (decision ? deny(input, callOptions, decision) : run(input, callOptions)));
+              return blocked ? deny(input, callOptions, blocked) : run(input, callOptions);
+            };
+        const toModelOutput = (tool as { toModelOutput?: (output: unknown) => unknown }).toModelOutput;
         guarded[name] = {
           ...tool,
-          execute: (async (input: unknown, callOptions: { toolCallId?: string; experimental_context?: unknown }) => {
-            const blocked = await policy(name, input);
-            if (!blocked) return (execute as (i: unknown, o: unknown) => unknown)(input, callOptions);
-            const callId = callOptions?.toolCallId ?? `${name}:${Date.now()}`;
-            const run = runOf(callOptions?.experimental_context, undefined, `call:${callId}`);
-            const trace = ids();
-            background.run((r) =>
-              r.policyBlocked({
-                runId: run,
-                eventId: callId,
-                action: action(name, input),
-                policy: { id: blocked.policy.id, name: blocked.policy.name, effect: "block", ...(blocked.reason ? { reason: blocked.reason } : {}) },
-                ...trace,
-              }),
-            );
-            // what the model sees instead of a result: the call was denied, and why
-            return { type: "execution-denied", denied: true, policy: blocked.policy.name, ...(blocked.reason ? { reason: blocked.reason } : {}) };
-          }) as never,
-        };
+          execute: wrapped as never,
+          // a denial is not the tool's output: the tool's own formatting must not see it
+          ...(typeof toModelOutput === "function"
+            ? { toModelOutput: (output: unknown) => (typeof output === "object" && output !== null && denials.has(output) ? { type: "json", value: output } : toModelOutput.call(tool, output)) }
+            : {}),
+        } as AnyTool;
       }
       return guarded as typeof tools;
     },
     approvals(messages, decision = {}) {
+      background.run(async (r) => readApprovals(r, messages, decision));
+    },
+    async run(runId, call) {
+      try {
+        return await call();
+      } catch (error) {
+        // the host's own abort is no failure
+        if (!["AbortError", "Abort"].includes(String((error as { name?: unknown })?.name))) {
+          background.run((r) => r.runEnded({ runId, status: "errored", error: errorInfo(error), ...ids() }));
+        }
+        throw error;
+      }
+    },
+    flush: () => background.flush(),
+  };
+
+  async function readApprovals(r: Reporter, messages: ReadonlyArray<unknown>, decision: { runId?: string; decidedBy?: string }): Promise<void> {
       // approval id -> tool call id -> the call (name, input), from the assistant messages
       const callOfApproval = new Map<string, string>();
       const calls = new Map<string, { toolName: string; input: unknown }>();
       const denied: Array<{ approvalId: string; reason?: string }> = [];
       for (const message of messages) {
-        const content = (message as { content?: unknown }).content;
+        const content = (message as { content?: unknown } | null)?.content;
         if (!Array.isArray(content)) continue;
         for (const part of content as Array<Record<string, unknown>>) {
           if (part["type"] === "tool-call" && typeof part["toolCallId"] === "string") {
@@ -138,34 +179,23 @@ export function aiSdkIncidents(reporter: Reporter, options: AiSdkAdapterOptions 
           }
         }
       }
+      const reports: Array<Promise<unknown>> = [];
       for (const { approvalId, reason } of denied) {
         const callId = callOfApproval.get(approvalId);
         const call = callId ? calls.get(callId) : undefined;
-        const run = decision.runId ?? options.runId?.() ?? `approval:${approvalId}`;
-        const trace = ids();
-        background.run((r) =>
+        reports.push(
           r.approvalRejected({
-            runId: run,
+            runId: decision.runId ?? options.runId?.() ?? `approval:${approvalId}`,
             // the call's id when the request is in the messages: one incident however often they are sent
             eventId: callId ?? approvalId,
             action: action(call?.toolName ?? "tool", call?.input),
             approval: { id: approvalId, decidedBy: decision.decidedBy ?? "unknown", ...(reason ? { reason } : {}) },
-            ...trace,
+            ...ids(),
           }),
         );
       }
-    },
-    async run(runId, call) {
-      try {
-        return await call();
-      } catch (error) {
-        const trace = ids();
-        background.run((r) => r.runEnded({ runId, status: "errored", error: errorInfo(error), ...trace }));
-        throw error;
-      }
-    },
-    flush: () => background.flush(),
-  };
+      await Promise.all(reports);
+  }
 }
 
 export type { Adapter, AdapterOptions } from "./background.js";

@@ -26,17 +26,24 @@ export class Background {
     private readonly onError: (error: unknown) => void = (error) => console.error("agent-incidents: a framework report failed:", error),
   ) {}
 
-  /** Starts `report` after the current microtask; its failure goes to `onError`. */
+  /** Hands a failure to `onError`; an `onError` that throws is ignored. */
+  fail(error: unknown): void {
+    try {
+      this.onError(error);
+    } catch {
+      // an onError that throws must not become an unhandled rejection in the host
+    }
+  }
+
+  /**
+   * Starts `report` after the current microtask: building it (reading the framework's objects,
+   * parsing arguments, calling the host's callbacks) happens there too, so a hook returns at once
+   * and whatever throws reaches `onError`.
+   */
   run(report: (reporter: Reporter) => Promise<unknown>): void {
     const done = Promise.resolve()
       .then(() => report(this.reporter))
-      .catch((error: unknown) => {
-        try {
-          this.onError(error);
-        } catch {
-          // an onError that throws must not become an unhandled rejection in the host
-        }
-      });
+      .catch((error: unknown) => this.fail(error));
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));
   }

@@ -33,10 +33,6 @@ export interface LangChainKit<T> {
   ToolMessage: new (fields: { content: string; tool_call_id: string; name: string; status: "error" }) => unknown;
 }
 
-interface ToolCallRequest {
-  toolCall: { name: string; args: unknown; id?: string };
-  runtime?: { configurable?: Record<string, unknown> };
-}
 
 /** The callback methods LangChain calls (a plain handler object is accepted in `callbacks`). */
 export interface LangChainHandler {
@@ -58,6 +54,9 @@ export interface LangChainAdapter extends Adapter {
   observeApprovals<M>(middleware: M, options?: { decidedBy?: (threadId: string | undefined) => string }): M;
 }
 
+/** Runs in flight the handler keeps at most: the oldest go first. */
+const MAX_RUNS = 10_000;
+const isAbort = (error: unknown) => ["AbortError", "Abort"].includes(String((error as { name?: unknown })?.name)) || (error as { message?: unknown })?.message === "Abort";
 const isInterrupt = (error: unknown) => (error as { name?: unknown })?.name === "GraphInterrupt" || (error as { name?: unknown })?.name === "NodeInterrupt";
 
 export function langChainIncidents(reporter: Reporter, options: LangChainAdapterOptions = {}): LangChainAdapter {
@@ -66,20 +65,18 @@ export function langChainIncidents(reporter: Reporter, options: LangChainAdapter
     const t = options.trace ? options.trace() : activeOtelSpan();
     return traceIds(t?.traceId, t?.spanId);
   };
-  // runs in flight: parent and thread, so a tool run maps to its root and thread
-  const runs = new Map<string, { parent?: string | undefined; thread?: string | undefined; tool?: { name: string; input: string; callId?: string | undefined } }>();
-  const rootOf = (runId: string) => {
-    let id = runId;
-    for (let hops = 0; hops < 1000; hops++) {
-      const parent = runs.get(id)?.parent;
-      if (!parent || !runs.has(parent)) return parent ?? id;
-      id = parent;
-    }
-    return id;
+  // runs in flight, each with its run id (the thread, else its root run) inherited from its parent
+  // when it starts: nothing walks a tree later. Entries go when their run ends; a bounded map
+  // drops the oldest of runs that never end (a stream the host stopped reading).
+  type Run = { run: string; tool?: { name: string; input: string; callId?: string | undefined } };
+  const runs = new Map<string, Run>();
+  const remember = (id: string, entry: Run) => {
+    if (runs.size >= MAX_RUNS) runs.delete(runs.keys().next().value!);
+    runs.set(id, entry);
   };
-  const runIdOf = (runId: string) => {
-    const root = rootOf(runId);
-    return runs.get(root)?.thread ?? runs.get(runId)?.thread ?? root;
+  const runIdFor = (runId: string, parentRunId: string | undefined, metadata: Record<string, unknown> | undefined) => {
+    const thread = typeof metadata?.["thread_id"] === "string" && metadata["thread_id"] !== "" ? (metadata["thread_id"] as string) : undefined;
+    return thread ?? (parentRunId ? runs.get(parentRunId)?.run : undefined) ?? parentRunId ?? runId;
   };
   const threadOf = (configurable: Record<string, unknown> | undefined) =>
     typeof configurable?.["thread_id"] === "string" && configurable["thread_id"] !== "" ? (configurable["thread_id"] as string) : undefined;
@@ -88,88 +85,86 @@ export function langChainIncidents(reporter: Reporter, options: LangChainAdapter
     name: "agent-incidents",
     awaitHandlers: false,
     handleChainStart(_chain, _inputs, runId, parentRunId, _tags, metadata) {
-      runs.set(runId, { parent: parentRunId, thread: typeof metadata?.["thread_id"] === "string" ? (metadata["thread_id"] as string) : undefined });
+      remember(runId, { run: runIdFor(runId, parentRunId, metadata) });
     },
     handleChainEnd(_outputs, runId) {
-      if (!runs.get(runId)?.parent) forgetTree(runId);
+      runs.delete(runId);
     },
     handleChainError(error, runId, parentRunId) {
-      if (parentRunId || isInterrupt(error)) return; // only the root run's failure ends the run
-      const run = runIdOf(runId);
+      const run = runs.get(runId)?.run ?? runId;
+      runs.delete(runId);
+      // only the root run's failure ends the run; an interrupt or the host's own abort is no failure
+      if (parentRunId || isInterrupt(error) || isAbort(error)) return;
       background.run((r) => r.runEnded({ runId: run, status: "errored", error: errorInfo(error), eventId: `run.ended:${runId}`, ...ids() }));
-      forgetTree(runId);
     },
     handleToolStart(tool, input, runId, parentRunId, _tags, metadata, runName, toolCallId) {
-      const name = runName ?? (tool as { name?: string; id?: string[] })?.name ?? (tool as { id?: string[] })?.id?.at(-1) ?? "tool";
-      runs.set(runId, { parent: parentRunId, thread: typeof metadata?.["thread_id"] === "string" ? (metadata["thread_id"] as string) : undefined, tool: { name, input, callId: toolCallId } });
+      const name = runName ?? (tool as { name?: string })?.name ?? (tool as { id?: string[] })?.id?.at(-1) ?? "tool";
+      remember(runId, { run: runIdFor(runId, parentRunId, metadata), tool: { name, input, callId: toolCallId } });
     },
     handleToolEnd(_output, runId) {
       runs.delete(runId);
     },
     handleToolError(error, runId) {
       const started = runs.get(runId);
-      if (!started?.tool || isInterrupt(error)) return;
+      runs.delete(runId);
+      if (!started?.tool || isInterrupt(error) || isAbort(error)) return;
       const { name, input, callId } = started.tool;
-      const run = runIdOf(runId);
-      const payload = payloadOf(input);
-      const info = errorInfo(error);
       const code = (error as { code?: unknown })?.code;
-      background.run((r) =>
-        r.executionFailed({
-          runId: run,
+      background.run((r) => {
+        const payload = payloadOf(input);
+        return r.executionFailed({
+          runId: started.run,
           eventId: callId ?? runId,
           action: { type: name, ...(payload ? { payload } : {}) },
           connector: { id: name, provider: "langchain" },
-          error: { ...info, ...(typeof code === "string" ? { code } : {}) },
+          error: { ...errorInfo(error), ...(typeof code === "string" ? { code } : {}) },
           ...ids(),
-        }),
-      );
-      runs.delete(runId);
+        });
+      });
     },
-  };
-
-  const forgetTree = (root: string) => {
-    for (const [id] of runs) if (rootOf(id) === root) runs.delete(id);
-    runs.delete(root);
   };
 
   return {
     handler,
     policy(langchain, check) {
-      const wrapToolCall = async (request: ToolCallRequest, next: (request: ToolCallRequest) => Promise<unknown>): Promise<unknown> => {
-          const { name, args, id } = request.toolCall;
-          const blocked = await check(name, args);
-          if (!blocked) {
-            try {
-              return await next(request);
-            } catch (error) {
-              // with a wrapToolCall middleware in place LangChain no longer turns a tool's throw into
-              // a message for the model: do what it does without one (the tool's callbacks report it)
-              if (isInterrupt(error)) throw error;
-              return new langchain.ToolMessage({ content: `${String(error)}\n Please fix your mistakes.`, tool_call_id: id ?? "", name, status: "error" });
-            }
-          }
-          const callId = id ?? `${name}:${Date.now()}`;
-          const run = threadOf(request.runtime?.configurable) ?? `call:${callId}`;
-          const payload = payloadOf(args);
-          background.run((r) =>
-            r.policyBlocked({
-              runId: run,
+      // before the tools run, as the human-in-the-loop middleware decides: a blocked call is answered
+      // with an error ToolMessage and the model plans again; tool execution is left untouched
+      const hook = async (state: { messages?: Array<Record<string, unknown>> }, runtime?: { configurable?: Record<string, unknown> }) => {
+        const last = [...(state.messages ?? [])].reverse().find((m) => Array.isArray(m["tool_calls"]));
+        const calls = (last?.["tool_calls"] as Array<{ id?: string; name: string; args: unknown }> | undefined) ?? [];
+        if (!last || calls.length === 0) return undefined;
+        const blocked: Array<{ call: (typeof calls)[number]; decision: NonNullable<Awaited<ReturnType<LangChainPolicyCheck>>> }> = [];
+        for (const call of calls) {
+          const decision = await check(call.name, call.args);
+          if (decision) blocked.push({ call, decision });
+        }
+        if (blocked.length === 0) return undefined;
+        const thread = threadOf(runtime?.configurable);
+        const trace = ids();
+        const answers = blocked.map(({ call, decision }) => {
+          const callId = call.id ?? `${call.name}:${Date.now()}`;
+          background.run((r) => {
+            const payload = payloadOf(call.args);
+            return r.policyBlocked({
+              runId: thread ?? `call:${callId}`,
               eventId: callId,
-              action: { type: name, ...(payload ? { payload } : {}) },
-              policy: { id: blocked.policy.id, name: blocked.policy.name, effect: "block", ...(blocked.reason ? { reason: blocked.reason } : {}) },
-              ...ids(),
-            }),
-          );
-          // the model hears why, as LangChain tells it of a failed tool
+              action: { type: call.name, ...(payload ? { payload } : {}) },
+              policy: { id: decision.policy.id, name: decision.policy.name, effect: "block", ...(decision.reason ? { reason: decision.reason } : {}) },
+              ...trace,
+            });
+          });
           return new langchain.ToolMessage({
-            content: `Blocked by policy ${blocked.policy.name}${blocked.reason ? `: ${blocked.reason}` : ""}`,
+            content: `Blocked by policy ${decision.policy.name}${decision.reason ? `: ${decision.reason}` : ""}`,
             tool_call_id: callId,
-            name,
+            name: call.name,
             status: "error",
           });
+        });
+        // the message keeps only the calls answered here; the model hears why and plans again
+        last["tool_calls"] = blocked.map(({ call }) => call);
+        return { messages: [last, ...answers], jumpTo: "model" };
       };
-      return langchain.createMiddleware({ name: "AgentIncidentsPolicy", wrapToolCall } as never);
+      return langchain.createMiddleware({ name: "AgentIncidentsPolicy", afterModel: { canJumpTo: ["model"], hook } } as never);
     },
     observeApprovals<M>(middleware: M, approvalOptions: { decidedBy?: (threadId: string | undefined) => string } = {}): M {
       const mw = middleware as { afterModel?: unknown };

@@ -56,6 +56,7 @@ export interface OpenAIAgentsAdapter extends Adapter {
 }
 
 const REJECTED = /Tool execution for (\S+) was manually rejected/;
+const GUARDRAIL = /GuardrailTripwireTriggered/;
 
 export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOptions = {}): OpenAIAgentsAdapter {
   const background = new Background(reporter, options.onError);
@@ -83,34 +84,51 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
     if (!error) return;
     if (data.type === "function") {
       const tool = data.name ?? "tool";
-      const payload = payloadOf(data.input);
-      const detail = typeof error.data?.["error"] === "string" ? (error.data["error"] as string) : error.message;
+      const input = data.input;
+      const actionOf = () => {
+        const payload = payloadOf(input);
+        return { type: tool, ...(payload ? { payload } : {}) };
+      };
+      const detail = typeof error.data?.["error"] === "string" ? (error.data["error"] as string) : String(error.message ?? "");
       const rejected = REJECTED.exec(detail);
       if (rejected) {
         // the same call id as reject(): one incident, whichever reports first
-        background.run((r) =>
-          r.approvalRejected({ runId, eventId: rejected[1]!, action: { type: tool, ...(payload ? { payload } : {}) }, approval: { id: rejected[1]!, decidedBy: "unknown" }, ...ids }),
-        );
+        background.run((r) => r.approvalRejected({ runId, eventId: rejected[1]!, action: actionOf(), approval: { id: rejected[1]!, decidedBy: "unknown" }, ...ids }));
         return;
       }
       const failure = splitError(detail);
+      if (GUARDRAIL.test(failure.name) || GUARDRAIL.test(detail)) {
+        // a tool guardrail that threw: a policy blocked the call
+        background.run((r) =>
+          r.policyBlocked({
+            runId,
+            eventId: span.spanId,
+            action: actionOf(),
+            policy: { id: `tool_guardrail:${tool}`, name: `tool guardrail on ${tool}`, effect: "block", reason: failure.message },
+            ...ids,
+          }),
+        );
+        return;
+      }
       background.run((r) =>
         r.executionFailed({
           runId,
           eventId: span.spanId,
-          action: { type: tool, ...(payload ? { payload } : {}) },
+          action: actionOf(),
           connector: { id: tool, provider: "openai-agents" },
-          error: { name: failure.name, message: failure.message || error.message },
+          error: { name: failure.name, message: failure.message || "tool failed" },
           ...ids,
         }),
       );
       return;
     }
     if (data.type === "task" && span.parentId === null) {
-      const { name, message } = splitError(typeof error.data?.["error"] === "string" ? (error.data["error"] as string) : error.message);
+      const detail = typeof error.data?.["error"] === "string" ? (error.data["error"] as string) : String(error.message ?? "");
+      const { name, message } = splitError(detail);
       // a tripped guardrail ends the run too: its policyBlocked incident already says so
-      if (/GuardrailTripwireTriggered$/.test(name)) return;
-      background.run((r) => r.runEnded({ runId, status: "errored", error: { name, message }, ...ids }));
+      if (GUARDRAIL.test(name) || GUARDRAIL.test(detail)) return;
+      // one incident per failed run, also when several runs share a trace (withTrace)
+      background.run((r) => r.runEnded({ runId, status: "errored", error: { name, message }, eventId: `run.ended:${span.spanId}`, ...ids }));
     }
   };
 
@@ -123,7 +141,7 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
         try {
           await onSpanEnd(span);
         } catch (error) {
-          options.onError?.(error); // a span this does not understand must not break tracing
+          background.fail(error); // a span this does not understand must not break tracing
         }
       },
       shutdown: () => background.flush(),
@@ -135,16 +153,17 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
       const callId = raw.callId;
       const runId = decision.runId ?? currentRunId(state);
       if (!callId || !runId) return;
-      const payload = payloadOf(item.arguments ?? raw.arguments);
-      background.run((r) =>
-        r.approvalRejected({
+      const args = item.arguments ?? raw.arguments;
+      background.run((r) => {
+        const payload = payloadOf(args);
+        return r.approvalRejected({
           runId,
           eventId: callId,
           action: { type: item.name ?? raw.name ?? "tool", ...(payload ? { payload } : {}) },
           approval: { id: callId, decidedBy: decision.decidedBy, ...(decision.reason ? { reason: decision.reason } : {}) },
           ...w3c(runId),
-        }),
-      );
+        });
+      });
     },
     flush: () => background.flush(),
   };
@@ -153,7 +172,10 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
 /** "Error: MaxTurnsExceededError: Max turns (2) exceeded", as spans keep errors, back into a name and a message. */
 function splitError(text: string): { name: string; message: string } {
   const found = /^(?:Error: )?([A-Z][\w$]*): ([\s\S]*)$/.exec(text);
-  return found ? { name: found[1]!, message: found[2]! || text } : { name: "Error", message: text.replace(/^Error: /, "") || text };
+  if (found) return { name: found[1]!, message: found[2]! || text };
+  // with traceIncludeSensitiveData off, a span keeps only the error's class name
+  if (/^[A-Z][\w$]*$/.test(text)) return { name: text, message: text };
+  return { name: "Error", message: text.replace(/^Error: /, "") || "failed" };
 }
 
 /** The trace id a `RunState` keeps (`state._trace.traceId`); undefined when tracing was off. */

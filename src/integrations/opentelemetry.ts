@@ -10,6 +10,10 @@ import { Background, payloadOf, traceIds, type Adapter, type AdapterOptions } fr
 /** The members of an ended span (`ReadableSpan` of @opentelemetry/sdk-trace-base 1.x and 2.x) this reads. */
 export interface EndedSpan {
   name: string;
+  /** The parent (sdk-trace-base 2.x). */
+  parentSpanContext?: { spanId: string } | undefined;
+  /** The parent (sdk-trace-base 1.x). */
+  parentSpanId?: string | undefined;
   attributes: Record<string, unknown>;
   status: { code: number; message?: string | undefined };
   spanContext(): { traceId: string; spanId: string };
@@ -33,19 +37,30 @@ const ERROR = 2; // SpanStatusCode.ERROR
 
 export function incidentSpanProcessor(reporter: Reporter, options: IncidentSpanProcessorOptions = {}): IncidentSpanProcessor {
   const background = new Background(reporter, options.onError);
-  // a tool span seldom carries the conversation id: its agent span, started before it, does (the
-  // last 10,000 traces are remembered; a nested agent's span must not forget its parent's)
+  // a tool span seldom carries the conversation id; an agent span above it does. Each span's
+  // conversation (its own, else its parent's) is noted when it starts, by span id, so concurrent
+  // and nested agents in one trace keep theirs; the last 10,000 spans are remembered.
   const conversations = new Map<string, string>();
-  const runOf = (span: EndedSpan) =>
-    options.runId?.(span) ?? stringAttr(span, "gen_ai.conversation.id") ?? conversations.get(span.spanContext().traceId) ?? span.spanContext().traceId;
+  const parentOf = (span: EndedSpan) => span.parentSpanContext?.spanId ?? span.parentSpanId;
+  const conversationOf = (span: EndedSpan) => {
+    const own = stringAttr(span, "gen_ai.conversation.id");
+    if (own) return own;
+    const parent = parentOf(span);
+    return parent ? conversations.get(parent) : undefined;
+  };
+  const runOf = (span: EndedSpan) => options.runId?.(span) ?? conversationOf(span) ?? span.spanContext().traceId;
 
   return {
     onStart(span) {
-      const started = span as EndedSpan;
-      const conversation = started.attributes ? stringAttr(started, "gen_ai.conversation.id") : undefined;
-      if (!conversation) return;
-      if (conversations.size >= 10_000) conversations.delete(conversations.keys().next().value!);
-      conversations.set(started.spanContext().traceId, conversation);
+      try {
+        const started = span as EndedSpan;
+        const conversation = started.attributes ? conversationOf(started) : undefined;
+        if (!conversation) return;
+        if (conversations.size >= 10_000) conversations.delete(conversations.keys().next().value!);
+        conversations.set(started.spanContext().spanId, conversation);
+      } catch (error) {
+        background.fail(error);
+      }
     },
     onEnd(span) {
       if (span.status.code !== ERROR) return;
@@ -58,23 +73,24 @@ export function incidentSpanProcessor(reporter: Reporter, options: IncidentSpanP
         name: stringAttr(span, "error.type") ?? (typeof exception["exception.type"] === "string" ? exception["exception.type"] : "Error"),
         message: span.status.message || (typeof exception["exception.message"] === "string" ? exception["exception.message"] : "") || "failed",
       };
-      const runId = runOf(span);
       if (operation === "execute_tool") {
         const tool = stringAttr(span, "gen_ai.tool.name") ?? span.name;
-        const payload = payloadOf(span.attributes["gen_ai.tool.call.arguments"]);
-        background.run((r) =>
-          r.executionFailed({
-            runId,
-            // the tool call's id, so the same call ended twice (a retried export) is one occurrence
-            eventId: stringAttr(span, "gen_ai.tool.call.id") ?? spanId,
+        const callId = stringAttr(span, "gen_ai.tool.call.id");
+        background.run((r) => {
+          const payload = payloadOf(span.attributes["gen_ai.tool.call.arguments"]);
+          return r.executionFailed({
+            runId: runOf(span),
+            // the tool call's id within its trace: the same call ended twice (a retried export) is
+            // one occurrence, a call id a framework reuses in a later turn is another
+            eventId: callId ? `${traceId}:${callId}` : spanId,
             action: { type: tool, ...(payload ? { payload } : {}) },
             connector: { id: tool, provider: stringAttr(span, "gen_ai.provider.name") ?? stringAttr(span, "gen_ai.system") ?? "tool" },
             error: { name: error.name, message: error.message },
             ...ids,
-          }),
-        );
+          });
+        });
       } else {
-        background.run((r) => r.runEnded({ runId, status: "errored", error, eventId: `run.ended:${spanId}`, ...ids }));
+        background.run((r) => r.runEnded({ runId: runOf(span), status: "errored", error, eventId: `run.ended:${spanId}`, ...ids }));
       }
     },
     forceFlush: () => background.flush(),

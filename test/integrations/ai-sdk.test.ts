@@ -72,6 +72,26 @@ describe("agent-incidents/ai-sdk", { timeout: 30_000 }, () => {
     expect((await all()).find((i) => i.kind === "policy_blocked")).toMatchObject({ runId: "run_sales_2", eventId: "call_2", trigger: { policy: { id: "pol_wire", reason: "over 5000" } } });
   });
 
+  it("keeps a guarded tool's shape: a streaming tool still streams, `this` is kept, a throwing policy stays out of the SDK", async () => {
+    const counter = {
+      description: "count",
+      inputSchema: z.object({ n: z.number() }),
+      base: 40,
+      async *execute(this: { base: number }, { n }: { n: number }) {
+        yield "counting";
+        yield `total ${this.base + n}`;
+      },
+    };
+    const tools = adapter.guard({ counter: tool(counter as never) as typeof counter }, () => null);
+    const result = await generateText({
+      model: new MockLanguageModelV3({ doGenerate: [callTool("counter", { n: 2 }, "call_s"), say("counted")] }),
+      tools: tools as unknown as Record<string, ReturnType<typeof tool>>,
+      stopWhen: stepCountIs(3),
+      prompt: "count",
+    });
+    expect(result.steps[0]!.content.find((p) => p.type === "tool-result")).toMatchObject({ output: "total 42" });
+  });
+
   it("reports a denied approval from the messages sent back, linked through the approval id, once", async () => {
     const model = new MockLanguageModelV3({ doGenerate: [callTool("email_send", { to: "ceo@example.com" }, "call_77"), say("not sent")] });
     const first = await generateText({ model, tools: { email_send: email }, stopWhen: stepCountIs(3), prompt: "email the ceo" });

@@ -2,7 +2,7 @@
  * LangChain.js 1.x and LangGraph with the fake chat model, no network: one run per row of the
  * mapping, and the incidents they make.
  */
-import { AIMessage, createAgent, createMiddleware, fakeModel, humanInTheLoopMiddleware, tool, ToolMessage } from "langchain";
+import { AIMessage, createAgent, createMiddleware, fakeModel, humanInTheLoopMiddleware, tool, toolRetryMiddleware, ToolMessage } from "langchain";
 import { Command, MemorySaver } from "@langchain/langgraph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -54,6 +54,26 @@ describe("agent-incidents/langchain", { timeout: 30_000 }, () => {
     await adapter.flush();
     const blocked = (await all()).find((i) => i.kind === "policy_blocked")!;
     expect(blocked).toMatchObject({ runId: "thread-2", eventId: "call_2", trigger: { policy: { id: "pol_refund_limit", reason: "over $500" } } });
+  });
+
+  it("leaves tool execution to LangChain when the policy allows a call: another middleware's retries still work", async () => {
+    let attempts = 0;
+    const flaky = tool(
+      async () => {
+        attempts += 1;
+        if (attempts < 3) throw new Error("crm 500");
+        return "updated";
+      },
+      { name: "crm_update", description: "update the CRM", schema: z.object({ id: z.string() }) },
+    );
+    const agent = createAgent({
+      model: fakeModel().respondWithTools([{ name: "crm_update", args: { id: "c1" }, id: "call_r" }]).respond(new AIMessage("done")),
+      tools: [flaky],
+      middleware: [toolRetryMiddleware({ maxRetries: 2, initialDelayMs: 1 }), adapter.policy({ createMiddleware, ToolMessage }, () => null)],
+    });
+    const result = await agent.invoke({ messages: [{ role: "user", content: "update" }] }, { configurable: { thread_id: "thread-r" } });
+    expect(attempts).toBe(3);
+    expect(result.messages.find((m) => ToolMessage.isInstance(m))).toMatchObject({ content: "updated" });
   });
 
   it("reports a human's rejection through the wrapped human-in-the-loop middleware, linked to the thread", async () => {

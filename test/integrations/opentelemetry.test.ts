@@ -52,10 +52,36 @@ describe("agent-incidents/opentelemetry", { timeout: 30_000 }, () => {
     const found = await all();
     expect(found).toHaveLength(2);
     const failed = found.find((i) => i.kind === "execution_failed")!;
-    expect(failed).toMatchObject({ runId: "conv_42", eventId: "call_1", traceId, trigger: { action: { type: "refund_create" }, error: { name: "CardError", message: "stripe declined 900" } } });
+    expect(failed).toMatchObject({ runId: "conv_42", eventId: `${traceId}:call_1`, traceId, trigger: { action: { type: "refund_create" }, error: { name: "CardError", message: "stripe declined 900" } } });
     expect(failed.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(JSON.stringify(failed)).not.toContain("4242 4242 4242 4242");
     expect(found.find((i) => i.kind === "agent_error")).toMatchObject({ runId: "conv_42", traceId, trigger: { error: { name: "MaxTurnsExceededError", message: "max turns exceeded" } } });
+  });
+
+  it("keeps concurrent agents of one trace apart: each tool span goes to its own agent's conversation", async () => {
+    const tracer = provider.getTracer("fan-out");
+    const tool = (name: string) =>
+      tracer.startActiveSpan(`execute_tool ${name}`, { attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name } }, (span) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `${name} failed` });
+        span.end();
+      });
+    await tracer.startActiveSpan("request", async (root) => {
+      await Promise.all(
+        ["conv_A", "conv_B"].map((conversation) =>
+          tracer.startActiveSpan(`invoke_agent ${conversation}`, { attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.conversation.id": conversation } }, async (agent) => {
+            await new Promise((resolve) => setTimeout(resolve, conversation === "conv_A" ? 5 : 0));
+            tool(`tool_of_${conversation}`);
+            agent.end();
+          }),
+        ),
+      );
+      root.end();
+    });
+    await processor.forceFlush();
+    const found = await all();
+    for (const conversation of ["conv_A", "conv_B"]) {
+      expect(found.find((i) => (i.trigger as { action?: { type?: string } }).action?.type === `tool_of_${conversation}`)!.runId).toBe(conversation);
+    }
   });
 
   it("ignores spans that are not GenAI operations or did not fail, and counts a span ended twice once", async () => {
