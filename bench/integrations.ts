@@ -84,10 +84,12 @@ const aiOnce = (withAdapter: boolean) => async () => {
 const lc = langChainIncidents(reporter("agt_lc"));
 const lcTools = [lcTool(fail, { name: "refund_create", description: "x", schema: z.object({ amount: z.number() }) })];
 let lcRun = 0;
-const lcOnce = (withAdapter: boolean) => async () => {
+// any callback handler switches on LangChain's callback machinery: a no-op one shows what that costs
+const noopHandler = { name: "noop", awaitHandlers: true, handleToolError() {} };
+const lcOnce = (handler: object | null) => async () => {
   const id = lcRun++;
   const agent = createAgent({ model: fakeModel().respondWithTools([{ name: "refund_create", args: { amount: 1 }, id: `call_${id}` }]).respond(new AIMessage("ok")), tools: lcTools });
-  await agent.invoke({ messages: [{ role: "user", content: "go" }] }, withAdapter ? { callbacks: [lc.handler], configurable: { thread_id: `t_${id}` } } : { configurable: { thread_id: `t_${id}` } });
+  await agent.invoke({ messages: [{ role: "user", content: "go" }] }, handler ? { callbacks: [handler as never], configurable: { thread_id: `t_${id}` } } : { configurable: { thread_id: `t_${id}` } });
 };
 
 // OpenTelemetry: a provider with the span processor, or with none
@@ -114,7 +116,8 @@ const time = async (once: () => Promise<void>) => {
 const frameworks = [
   { name: "OpenAI Agents 0.14", without: () => (setTraceProcessors([idle]), time(agentsOnce)), with: () => (setTraceProcessors([agents.processor]), time(agentsOnce)), flush: () => agents.flush() },
   { name: "AI SDK 6", without: () => time(aiOnce(false)), with: () => time(aiOnce(true)), flush: () => ai.flush() },
-  { name: "LangChain 1.5", without: () => time(lcOnce(false)), with: () => time(lcOnce(true)), flush: () => lc.flush() },
+  { name: "LangChain 1.5", without: () => time(lcOnce(null)), with: () => time(lcOnce(lc.handler)), flush: () => lc.flush() },
+  { name: "LangChain 1.5, a no-op handler instead", without: () => time(lcOnce(null)), with: () => time(lcOnce(noopHandler)), flush: async () => undefined },
   { name: "OpenTelemetry spans", without: () => time(otelOnce(without)), with: () => time(otelOnce(withSpans)), flush: () => spans.flush() },
 ];
 

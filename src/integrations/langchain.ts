@@ -83,7 +83,9 @@ export function langChainIncidents(reporter: Reporter, options: LangChainAdapter
 
   const handler: LangChainHandler = {
     name: "agent-incidents",
-    awaitHandlers: false,
+    // awaited, not queued: the methods only note a run or start a background report, so LangChain
+    // waits for no more than that, and skips the queue it keeps for slow handlers
+    awaitHandlers: true,
     handleChainStart(_chain, _inputs, runId, parentRunId, _tags, metadata) {
       remember(runId, { run: runIdFor(runId, parentRunId, metadata) });
     },
