@@ -2,6 +2,9 @@
  * The Vercel AI SDK (ai 6) with MockLanguageModelV3, no network: one call per row of the mapping,
  * and the incidents they make.
  */
+import { context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { generateText, stepCountIs, tool, type ModelMessage } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -120,6 +123,32 @@ describe("agent-incidents/ai-sdk", { timeout: 30_000 }, () => {
     await expect(adapter.run("run_sales_4", () => generateText({ model, prompt: "hi", maxRetries: 0 }))).rejects.toThrow("429 rate limited");
     await adapter.flush();
     expect((await all()).find((i) => i.kind === "agent_error")).toMatchObject({ runId: "run_sales_4", trigger: { error: { message: "429 rate limited" } } });
+  });
+
+  it("links the incident to the active OpenTelemetry span when there is one", async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    const tracer = new BasicTracerProvider().getTracer("host");
+    try {
+      const ids = await tracer.startActiveSpan("handle request", async (span) => {
+        await generateText({
+          // a tool of its own: a new incident, not a recurrence of the first test's
+          model: new MockLanguageModelV3({ doGenerate: [callTool("refund_otel", { amount: 7, card: "x" }, "call_otel"), say("sorry")] }),
+          tools: { refund_otel: refund },
+          stopWhen: stepCountIs(3),
+          prompt: "refund",
+          experimental_context: { runId: "run_otel" },
+          experimental_telemetry: { integrations: [adapter.integration as never] },
+        });
+        span.end();
+        return span.spanContext();
+      });
+      await adapter.flush();
+      expect((await all()).find((i) => i.eventId === "call_otel")).toMatchObject({ traceId: ids.traceId, spanId: ids.spanId });
+      expect(trace.getActiveSpan()).toBeUndefined();
+    } finally {
+      context.disable();
+    }
   });
 
   it("counts a retried callback once", async () => {
