@@ -16,7 +16,7 @@
  * `runId`); a resumed call after an approval then keeps it. Event ids are tool call ids.
  */
 import type { Reporter } from "../reporter.js";
-import { activeOtelSpan, Background, errorInfo, payloadOf, traceIds, type Adapter, type AdapterOptions } from "./background.js";
+import { Background, currentTrace, errorInfo, failureOf, isAbort, payloadOf, type Adapter, type AdapterOptions } from "./background.js";
 
 export interface AiSdkAdapterOptions extends AdapterOptions {
   /** The run id when a call carries none in `experimental_context.runId` or metadata `runId`. */
@@ -54,10 +54,7 @@ export interface AiSdkAdapter extends Adapter {
 
 export function aiSdkIncidents(reporter: Reporter, options: AiSdkAdapterOptions = {}): AiSdkAdapter {
   const background = new Background(reporter, options.onError);
-  const ids = () => {
-    const t = options.trace ? options.trace() : activeOtelSpan();
-    return traceIds(t?.traceId, t?.spanId);
-  };
+  const ids = () => currentTrace(options.trace);
   const runOf = (context: unknown, metadata?: Record<string, unknown>, fallback?: string): string => {
     const fromContext = (context as { runId?: unknown } | undefined)?.runId;
     const fromMetadata = metadata?.["runId"];
@@ -78,13 +75,12 @@ export function aiSdkIncidents(reporter: Reporter, options: AiSdkAdapterOptions 
         // throwing getter or callback reaches onError, never the SDK
         background.run((r) => {
           const { toolCallId, toolName, input } = event.toolCall;
-          const code = (event.error as { code?: unknown } | undefined)?.code;
           return r.executionFailed({
             runId: runOf(event.experimental_context, event.metadata, `call:${toolCallId}`),
             eventId: toolCallId,
             action: action(toolName, input),
             connector: { id: toolName, provider: "ai-sdk" },
-            error: { ...errorInfo(event.error), ...(typeof code === "string" ? { code } : {}) },
+            error: failureOf(event.error),
             ...ids(),
           });
         });
@@ -152,7 +148,7 @@ export function aiSdkIncidents(reporter: Reporter, options: AiSdkAdapterOptions 
         return await call();
       } catch (error) {
         // the host's own abort is no failure
-        if (!["AbortError", "Abort"].includes(String((error as { name?: unknown })?.name))) {
+        if (!isAbort(error)) {
           background.run((r) => r.runEnded({ runId, status: "errored", error: errorInfo(error), ...ids() }));
         }
         throw error;

@@ -62,6 +62,17 @@ export function errorInfo(error: unknown): { name: string; message: string } {
   return { name: "Error", message: String(error) || "unknown error" };
 }
 
+/** A failed tool call's error as a connector error: name, message, and the error's string `code` if it has one. */
+export function failureOf(error: unknown): { name: string; message: string; code?: string } {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return { ...errorInfo(error), ...(typeof code === "string" ? { code } : {}) };
+}
+
+/** The host's own cancellation (an AbortError), which is no failure of the run. */
+export function isAbort(error: unknown): boolean {
+  return ["AbortError", "Abort"].includes(String((error as { name?: unknown } | null | undefined)?.name));
+}
+
 /** Tool arguments as an action payload: a JSON object, or the raw text under `input`. */
 export function payloadOf(args: unknown): Record<string, unknown> | undefined {
   let value = args;
@@ -101,4 +112,10 @@ export function activeOtelSpan(): { traceId?: string; spanId?: string } | undefi
   } catch {
     return undefined;
   }
+}
+
+/** The W3C ids a report links to: from the host's `trace` option, else the active OpenTelemetry span. */
+export function currentTrace(trace: (() => { traceId?: string; spanId?: string } | undefined) | undefined): { traceId?: string; spanId?: string } {
+  const t = trace ? trace() : activeOtelSpan();
+  return traceIds(t?.traceId, t?.spanId);
 }

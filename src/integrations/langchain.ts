@@ -13,7 +13,7 @@
  * keeps, else the root run id; event ids are tool call ids.
  */
 import type { Reporter } from "../reporter.js";
-import { activeOtelSpan, Background, errorInfo, payloadOf, traceIds, type Adapter, type AdapterOptions } from "./background.js";
+import { Background, currentTrace, errorInfo, failureOf, isAbort, payloadOf, type Adapter, type AdapterOptions } from "./background.js";
 
 export interface LangChainAdapterOptions extends AdapterOptions {
   /** The trace of a report, for the incident's `traceId`/`spanId`. Default: the active OpenTelemetry span, if any. */
@@ -56,15 +56,13 @@ export interface LangChainAdapter extends Adapter {
 
 /** Runs in flight the handler keeps at most: the oldest go first. */
 const MAX_RUNS = 10_000;
-const isAbort = (error: unknown) => ["AbortError", "Abort"].includes(String((error as { name?: unknown })?.name)) || (error as { message?: unknown })?.message === "Abort";
+/** LangChain's abort is an Error whose message is "Abort". */
+const aborted = (error: unknown) => isAbort(error) || (error as { message?: unknown } | null | undefined)?.message === "Abort";
 const isInterrupt = (error: unknown) => (error as { name?: unknown })?.name === "GraphInterrupt" || (error as { name?: unknown })?.name === "NodeInterrupt";
 
 export function langChainIncidents(reporter: Reporter, options: LangChainAdapterOptions = {}): LangChainAdapter {
   const background = new Background(reporter, options.onError);
-  const ids = () => {
-    const t = options.trace ? options.trace() : activeOtelSpan();
-    return traceIds(t?.traceId, t?.spanId);
-  };
+  const ids = () => currentTrace(options.trace);
   // runs in flight, each with its run id (the thread, else its root run) inherited from its parent
   // when it starts: nothing walks a tree later. Entries go when their run ends; a bounded map
   // drops the oldest of runs that never end (a stream the host stopped reading).
@@ -74,12 +72,11 @@ export function langChainIncidents(reporter: Reporter, options: LangChainAdapter
     if (runs.size >= MAX_RUNS) runs.delete(runs.keys().next().value!);
     runs.set(id, entry);
   };
-  const runIdFor = (runId: string, parentRunId: string | undefined, metadata: Record<string, unknown> | undefined) => {
-    const thread = typeof metadata?.["thread_id"] === "string" && metadata["thread_id"] !== "" ? (metadata["thread_id"] as string) : undefined;
-    return thread ?? (parentRunId ? runs.get(parentRunId)?.run : undefined) ?? parentRunId ?? runId;
-  };
-  const threadOf = (configurable: Record<string, unknown> | undefined) =>
-    typeof configurable?.["thread_id"] === "string" && configurable["thread_id"] !== "" ? (configurable["thread_id"] as string) : undefined;
+  /** The `thread_id` of callback metadata or of a middleware's `configurable`. */
+  const threadOf = (values: Record<string, unknown> | undefined) =>
+    typeof values?.["thread_id"] === "string" && values["thread_id"] !== "" ? (values["thread_id"] as string) : undefined;
+  const runIdFor = (runId: string, parentRunId: string | undefined, metadata: Record<string, unknown> | undefined) =>
+    threadOf(metadata) ?? (parentRunId ? runs.get(parentRunId)?.run : undefined) ?? parentRunId ?? runId;
 
   const handler: LangChainHandler = {
     name: "agent-incidents",
@@ -96,7 +93,7 @@ export function langChainIncidents(reporter: Reporter, options: LangChainAdapter
       const run = runs.get(runId)?.run ?? runId;
       runs.delete(runId);
       // only the root run's failure ends the run; an interrupt or the host's own abort is no failure
-      if (parentRunId || isInterrupt(error) || isAbort(error)) return;
+      if (parentRunId || isInterrupt(error) || aborted(error)) return;
       background.run((r) => r.runEnded({ runId: run, status: "errored", error: errorInfo(error), eventId: `run.ended:${runId}`, ...ids() }));
     },
     handleToolStart(tool, input, runId, parentRunId, _tags, metadata, runName, toolCallId) {
@@ -109,9 +106,8 @@ export function langChainIncidents(reporter: Reporter, options: LangChainAdapter
     handleToolError(error, runId) {
       const started = runs.get(runId);
       runs.delete(runId);
-      if (!started?.tool || isInterrupt(error) || isAbort(error)) return;
+      if (!started?.tool || isInterrupt(error) || aborted(error)) return;
       const { name, input, callId } = started.tool;
-      const code = (error as { code?: unknown })?.code;
       background.run((r) => {
         const payload = payloadOf(input);
         return r.executionFailed({
@@ -119,7 +115,7 @@ export function langChainIncidents(reporter: Reporter, options: LangChainAdapter
           eventId: callId ?? runId,
           action: { type: name, ...(payload ? { payload } : {}) },
           connector: { id: name, provider: "langchain" },
-          error: { ...errorInfo(error), ...(typeof code === "string" ? { code } : {}) },
+          error: failureOf(error),
           ...ids(),
         });
       });

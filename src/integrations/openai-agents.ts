@@ -89,7 +89,7 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
         const payload = payloadOf(input);
         return { type: tool, ...(payload ? { payload } : {}) };
       };
-      const detail = typeof error.data?.["error"] === "string" ? (error.data["error"] as string) : String(error.message ?? "");
+      const detail = spanErrorText(error);
       const rejected = REJECTED.exec(detail);
       if (rejected) {
         // the same call id as reject(): one incident, whichever reports first
@@ -123,7 +123,7 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
       return;
     }
     if (data.type === "task" && span.parentId === null) {
-      const detail = typeof error.data?.["error"] === "string" ? (error.data["error"] as string) : String(error.message ?? "");
+      const detail = spanErrorText(error);
       const { name, message } = splitError(detail);
       // a tripped guardrail ends the run too: its policyBlocked incident already says so
       if (GUARDRAIL.test(name) || GUARDRAIL.test(detail)) return;
@@ -167,6 +167,11 @@ export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOption
     },
     flush: () => background.flush(),
   };
+}
+
+/** What a span says went wrong: the error it wraps when there is one, else its own message. */
+function spanErrorText(error: { message: string; data?: Record<string, unknown> }): string {
+  return typeof error.data?.["error"] === "string" ? error.data["error"] : String(error.message ?? "");
 }
 
 /** "Error: MaxTurnsExceededError: Max turns (2) exceeded", as spans keep errors, back into a name and a message. */

@@ -194,12 +194,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     const rows = (entries ?? []) as OutboxEntry[];
     if (rows.length === 0) return;
     // every delivery of the change in one statement
-    const params = rows.flatMap((entry) => outboxParams(entry, at));
-    const values = rows.map((_, r) => `(${[1, 2, 3, 4, 5].map((k) => `$${r * 8 + k}`).join(", ")}, 'pending', 0, $${r * 8 + 6}, $${r * 8 + 7}, $${r * 8 + 8})`);
-    await client.query(
-      `INSERT INTO ${s}.outbox (id, notifier, workspace_id, incident_id, digest, status, attempts, due_at, created_at, notification) VALUES ${values.join(", ")}`,
-      params,
-    );
+    await client.query(outboxText.insertRows(rows.length), rows.flatMap((entry) => outboxParams(entry, at)));
   };
 
   /** Count cells change in one of 16 shards per cell, so concurrent writers rarely wait on the same row. */

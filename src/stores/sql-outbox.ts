@@ -16,9 +16,19 @@ export function outboxSql(dialect: Dialect, t: string) {
       AND NOT EXISTS (SELECT 1 FROM ${t}outbox e WHERE e.notifier = o.notifier AND e.incident_id = o.incident_id
         AND e.status = 'pending' AND e.digest = o.digest AND e.seq < o.seq)
     ORDER BY o.seq LIMIT ${p(4)}`;
+  // a row's eight parameters (see outboxParams) start at 8 * row + 1
+  function insertRows(rows: number): string {
+    const values = Array.from({ length: rows }, (_, r) => {
+      const q = (k: number) => p(r * 8 + k);
+      return `(${[1, 2, 3, 4, 5].map(q).join(", ")}, 'pending', 0, ${q(6)}, ${q(7)}, ${q(8)})`;
+    });
+    return `INSERT INTO ${t}outbox (id, notifier, workspace_id, incident_id, digest, status, attempts, due_at, created_at, notification)
+      VALUES ${values.join(", ")}`;
+  }
   return {
-    insert: `INSERT INTO ${t}outbox (id, notifier, workspace_id, incident_id, digest, status, attempts, due_at, created_at, notification)
-      VALUES (${[1, 2, 3, 4, 5].map(p).join(", ")}, 'pending', 0, ${p(6)}, ${p(7)}, ${p(8)})`,
+    insert: insertRows(1),
+    /** `rows` entries in one statement; parameters are `outboxParams` of each, one after another. */
+    insertRows,
     /** Parameters: 1 now, 2 worker, 3 notifiers, 4 limit, 5 lease end. SQLite then runs `claimUpdate` per row. */
     claim:
       dialect === "postgres"
