@@ -152,19 +152,25 @@ export function createEngine(config: EngineConfig): Engine {
   /** The signal as stored: every string sanitized, payloads redacted and capped. */
   const clean = (signal: Signal): Signal => {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(signal)) {
+    for (const key of Object.keys(signal)) {
+      const value = (signal as Record<string, unknown>)[key];
       if (SCOPE_KEYS.has(key)) setKey(out, key, value);
-      else if (key === "context") setKey(out, key, cleanContext(value as NonNullable<Signal["context"]>));
       else if (key === "error" && signal.kind === "agent_error") setKey(out, key, cleanAgentError(signal.error));
-      else setKey(out, key, capPayloads(cleanValue(value, config.redact)));
+      else setKey(out, key, cleanValue(value, config.redact));
+    }
+    // a UTF-16 unit is at most 3 bytes of UTF-8: a signal this small has no payload over the cap
+    if (JSON.stringify(out).length * 3 <= MAX_PAYLOAD_BYTES) return out as Signal;
+    for (const key of Object.keys(out)) {
+      if (SCOPE_KEYS.has(key) || (key === "error" && signal.kind === "agent_error")) continue;
+      setKey(out, key, key === "context" ? capContext(out[key] as NonNullable<Signal["context"]>) : capPayloads(out[key]));
     }
     return out as Signal;
   };
 
-  const cleanContext = (context: NonNullable<Signal["context"]>) => {
+  const capContext = (context: NonNullable<Signal["context"]>) => {
     const out: Record<string, unknown> = {};
-    if (context.events) setKey(out, "events", context.events.map((event) => capPayloads(cleanValue(event, config.redact))));
-    if (context.data) setKey(out, "data", capRecord(cleanValue(context.data, config.redact) as Record<string, unknown>));
+    if (context.events) setKey(out, "events", context.events.map(capPayloads));
+    if (context.data) setKey(out, "data", capRecord(context.data));
     return out;
   };
 
@@ -304,7 +310,9 @@ function capPayloads(value: unknown): unknown {
  * order, and a `…truncated` key saying how many were left out.
  */
 export function capRecord(record: Record<string, unknown>): Record<string, unknown> {
-  if (utf8Length(JSON.stringify(record)) <= MAX_PAYLOAD_BYTES) return record;
+  const json = JSON.stringify(record);
+  // a UTF-16 unit is at most 3 bytes of UTF-8: most records need no exact count
+  if (json.length * 3 <= MAX_PAYLOAD_BYTES || utf8Length(json) <= MAX_PAYLOAD_BYTES) return record;
   const out: Record<string, unknown> = {};
   const budget = MAX_PAYLOAD_BYTES - 200;
   let used = 2;

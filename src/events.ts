@@ -1,6 +1,6 @@
 import { EventEmitter } from "eventemitter3";
 import { ValidationError } from "./core/errors.js";
-import { deepFreeze } from "./core/plain.js";
+import { frozenJson } from "./core/plain.js";
 import type { Incident } from "./core/incident.js";
 import type { Notification } from "./notifiers/contract.js";
 
@@ -101,7 +101,7 @@ export class IncidentEvents {
   }
 
   emit<T extends IncidentEventType>(event: IncidentEvent<T>): void {
-    this.#emitter.emit(event.type, deepFreeze(structuredClone(event)) as never);
+    this.#emitter.emit(event.type, frozenJson(event) as never);
   }
 
   clear(): void {

@@ -51,14 +51,17 @@ const TAIL_KEYS = new Set(["events"]);
  */
 export function toPlain(value: unknown, subject: string, limits: PlainLimits = INPUT_LIMITS): unknown {
   const budget = { nodes: limits.maxNodes, chars: limits.maxChars };
-  const seen = new Set<object>();
-  // one object shared by many places (the same payload on every event) is enumerated once
+  // the objects above the one being copied (at most maxDepth): a cycle is one of them again
+  const ancestors: object[] = [];
+  // the path being copied, for error messages: pushed and popped, copied only when reading fails
+  const path: Array<string | number> = [];
+  // one large object shared by many places (the same payload on every event) is enumerated once
   const keysOf = new Map<object, string[]>();
 
   // What a walk returns for a value the budget has no room for: the caller leaves it out.
   const OMIT = Symbol("omit");
 
-  const walk = (input: unknown, path: Array<string | number>): unknown => {
+  const walk = (input: unknown): unknown => {
     if (budget.nodes <= 0) return OMIT;
     budget.nodes -= 1;
     switch (typeof input) {
@@ -77,25 +80,35 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     }
     if (input === null) return null;
     const object = input as object;
-    if (seen.has(object)) return "[Circular]";
+    if (ancestors.includes(object)) return "[Circular]";
     if (path.length >= limits.maxDepth) return "[truncated: too deep]";
+    ancestors.push(object);
     try {
-      seen.add(object);
-      if (Array.isArray(object)) return copyArray(object, path);
+      if (Array.isArray(object)) return copyArray(object);
       if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) return `[binary: ${object.byteLength} bytes]`;
-      if (object instanceof String || object instanceof Number || object instanceof Boolean) return walk(object.valueOf(), path);
-      if (object instanceof Map) return copyEntries(object, path);
-      if (object instanceof Set) return copyArray([...take(object.values(), limits.maxEntries)], path);
+      if (object instanceof String || object instanceof Number || object instanceof Boolean) return walk(object.valueOf());
+      if (object instanceof Map) return copyEntries(object);
+      if (object instanceof Set) return copyArray([...take(object.values(), limits.maxEntries)]);
       const toJSON = (object as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === "function") {
         const json: unknown = toJSON.call(object);
-        return json === object ? copyObject(object, path) : walk(json, path);
+        return json === object ? copyObject(object) : walk(json);
       }
-      return object instanceof Error ? copyError(object, path) : copyObject(object, path);
+      return object instanceof Error ? copyError(object) : copyObject(object);
     } catch (error) {
       throw unreadable(path, error);
     } finally {
-      seen.delete(object);
+      ancestors.pop();
+    }
+  };
+
+  /** Walks `input` as the item `key` of the value being copied. */
+  const walkAt = (input: unknown, key: string | number): unknown => {
+    path.push(key);
+    try {
+      return walk(input);
+    } finally {
+      path.pop();
     }
   };
 
@@ -107,13 +120,13 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
     return out;
   };
 
-  const unreadable = (path: Array<string | number>, error: unknown): ValidationError =>
+  const unreadable = (at: ReadonlyArray<string | number>, error: unknown): ValidationError =>
     error instanceof ValidationError
       ? error
-      : new ValidationError(subject, [{ path, message: `could not be read (${describeError(error)})`, code: "custom" }]);
+      : new ValidationError(subject, [{ path: [...at], message: `could not be read (${describeError(error)})`, code: "custom" }]);
 
   /** Reads one property, naming it when its getter throws. */
-  const read = (object: object, key: string | number, path: Array<string | number>): unknown => {
+  const read = (object: object, key: string | number): unknown => {
     try {
       return (object as Record<string | number, unknown>)[key];
     } catch (error) {
@@ -122,14 +135,14 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
   };
 
   /** Items in order; under a tail key the newest are copied first and the oldest dropped. */
-  const copyArray = (array: readonly unknown[], path: Array<string | number>): unknown[] => {
+  const copyArray = (array: readonly unknown[]): unknown[] => {
     const length = array.length;
-    const tail = TAIL_KEYS.has(String(path[path.length - 1]));
+    const tail = path.length > 0 && TAIL_KEYS.has(String(path[path.length - 1]));
     const count = Math.min(length, limits.maxEntries);
     const out: unknown[] = [];
     for (let n = 0; n < count; n++) {
       const i = tail ? length - 1 - n : n;
-      const item = walk(read(array, i, path), [...path, i]);
+      const item = walkAt(read(array, i), i);
       if (item === OMIT) break;
       out.push(item ?? null);
     }
@@ -137,50 +150,60 @@ export function toPlain(value: unknown, subject: string, limits: PlainLimits = I
   };
 
   /** Keys in order; plain values are copied before nested ones, so a huge sibling cannot crowd them out. */
-  const copyObject = (object: object, path: Array<string | number>): Record<string, unknown> => {
+  const copyObject = (object: object): Record<string, unknown> => {
     let all = keysOf.get(object);
-    if (!all) keysOf.set(object, (all = Object.keys(object)));
-    const keys = all.length > limits.maxEntries ? all.slice(0, limits.maxEntries) : all;
-    const values = keys.map((key) => read(object, key, path));
-    const copies: unknown[] = new Array(keys.length);
-    for (const nested of [false, true]) {
-      keys.forEach((key, i) => {
+    if (!all) {
+      all = Object.keys(object);
+      if (all.length > 32) keysOf.set(object, all);
+    }
+    const count = Math.min(all.length, limits.maxEntries);
+    const values: unknown[] = new Array(count);
+    let nested = false;
+    for (let i = 0; i < count; i++) {
+      let v = read(object, all[i]!);
+      if (typeof v === "object" && v !== null) nested = true;
+      else v = walkAt(v, all[i]!);
+      values[i] = v;
+    }
+    if (nested) {
+      for (let i = 0; i < count; i++) {
         const v = values[i];
-        if ((typeof v === "object" && v !== null) === nested) copies[i] = walk(v, [...path, key]);
-      });
+        if (typeof v === "object" && v !== null) values[i] = walkAt(v, all[i]!);
+      }
     }
     const out: Record<string, unknown> = {};
-    let left = all.length - keys.length;
-    keys.forEach((key, i) => {
-      if (copies[i] === OMIT) left += 1;
-      else setKey(out, key.length > MAX_KEY ? truncateString(key, MAX_KEY) : key, copies[i]);
-    });
+    let left = all.length - count;
+    for (let i = 0; i < count; i++) {
+      const key = all[i]!;
+      if (values[i] === OMIT) left += 1;
+      else setKey(out, key.length > MAX_KEY ? truncateString(key, MAX_KEY) : key, values[i]);
+    }
     if (left > 0) setKey(out, "…truncated", `${left} more keys left out`);
     return out;
   };
 
-  const copyEntries = (map: Map<unknown, unknown>, path: Array<string | number>): Record<string, unknown> => {
+  const copyEntries = (map: Map<unknown, unknown>): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     for (const [key, value] of take(map.entries(), limits.maxEntries)) {
       const name = truncateString(String(key), MAX_KEY);
-      const copy = walk(value, [...path, name]);
+      const copy = walkAt(value, name);
       if (copy !== OMIT) setKey(out, name, copy);
     }
     if (map.size > limits.maxEntries) setKey(out, "…truncated", `${map.size - limits.maxEntries} more keys left out`);
     return out;
   };
 
-  const copyError = (error: Error, path: Array<string | number>): Record<string, unknown> => {
-    const out = copyObject(error, path);
+  const copyError = (error: Error): Record<string, unknown> => {
+    const out = copyObject(error);
     for (const key of ["name", "message", "stack", "code"] as const) {
       if (out[key] !== undefined) continue;
-      const field = walk(read(error, key, path), [...path, key]);
+      const field = walkAt(read(error, key), key);
       if (field !== undefined && field !== OMIT) setKey(out, key, field);
     }
     return out;
   };
 
-  const result = walk(value, []);
+  const result = walk(value);
   return result === OMIT ? undefined : result;
 }
 
@@ -199,6 +222,36 @@ export function isPlainRecord(value: unknown): value is Record<string, unknown> 
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A deep copy of JSON data (plain objects, arrays, strings, numbers, booleans, null), as the
+ * library's own records are: several times faster than `structuredClone` for them. Keys such as
+ * `__proto__` stay plain data.
+ */
+export function copyJson<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) setKey(out, key, copyJson((value as Record<string, unknown>)[key]));
+  return out as T;
+}
+
+/** A deep-frozen {@link copyJson}: one pass, for values every listener shares. */
+export function frozenJson<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = frozenJson(value[i]);
+    return Object.freeze(out) as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) setKey(out, key, frozenJson((value as Record<string, unknown>)[key]));
+  return Object.freeze(out) as T;
 }
 
 /** Freezes `value` and everything it holds, in place, and returns it. */

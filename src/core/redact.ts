@@ -209,33 +209,62 @@ export function redact<T>(value: T, options: RedactOptions = {}): T {
  * `options` is `false`. Keys become data even when named `__proto__`. Pure.
  */
 export function cleanValue(value: unknown, options: RedactOptions | false, maxString = MAX_STRING): unknown {
-  return walk(value, options, maxString, 0, new WeakSet());
+  return walk(value, options, maxString, []);
 }
 
-function walk(value: unknown, options: RedactOptions | false, maxString: number, depth: number, seen: WeakSet<object>): unknown {
-  if (typeof value === "string") return options === false ? cut(cleanText(cut(value, maxString)), maxString) : redactString(value, options, maxString);
+/**
+ * Redacted forms of short strings under the default rules: keys, types, names and reasons come
+ * back in every report, and redacting one costs a dozen regular expressions. Bounded; cleared
+ * when full.
+ */
+const remembered = new Map<string, string>();
+const REMEMBER_LENGTH = 200;
+const REMEMBER_COUNT = 4096;
+
+/** `value` redacted (or only cleaned, with `options` false) and capped at `max` characters. */
+function cleanString(value: string, options: RedactOptions | false, max: number): string {
+  if (options === false) return cut(cleanText(cut(value, max)), max);
+  const plain = value.length <= REMEMBER_LENGTH && value.length <= max && !options.keys?.length && !options.patterns?.length;
+  if (!plain) return redactString(value, options, max);
+  let out = remembered.get(value);
+  if (out === undefined) {
+    out = redactString(value, options, max);
+    if (remembered.size >= REMEMBER_COUNT) remembered.clear();
+    remembered.set(value, out);
+  }
+  return out;
+}
+
+/** `ancestors` holds the objects above `value` (at most MAX_DEPTH): a cycle is one of them again. */
+function walk(value: unknown, options: RedactOptions | false, maxString: number, ancestors: object[]): unknown {
+  if (typeof value === "string") return cleanString(value, options, maxString);
   if (typeof value === "number") {
     if (!Number.isFinite(value)) return null;
-    return options !== false && Number.isInteger(value) && isCardNumber(String(Math.abs(value))) ? REDACTED : value;
+    return options !== false && Number.isInteger(value) && Math.abs(value) >= 1e12 && isCardNumber(String(Math.abs(value))) ? REDACTED : value;
   }
-  if (typeof value === "bigint") return walk(value.toString(), options, maxString, depth, seen);
+  if (typeof value === "bigint") return walk(value.toString(), options, maxString, ancestors);
   if (value === null || typeof value === "boolean") return value;
   if (typeof value !== "object") return undefined;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (seen.has(value)) return "[Circular]";
-  if (depth >= MAX_DEPTH) return "[Truncated: too deep]";
-  seen.add(value);
+  if (ancestors.includes(value)) return "[Circular]";
+  if (ancestors.length >= MAX_DEPTH) return "[Truncated: too deep]";
+  ancestors.push(value);
   try {
-    if (Array.isArray(value)) return value.map((item) => walk(item, options, maxString, depth + 1, seen) ?? null);
+    if (Array.isArray(value)) {
+      const out: unknown[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) out[i] = walk(value[i], options, maxString, ancestors) ?? null;
+      return out;
+    }
     const out: Record<string, unknown> = {};
-    for (const [rawKey, item] of Object.entries(value)) {
+    const record = value as Record<string, unknown>;
+    for (const rawKey of Object.keys(record)) {
       // a key can be a secret too (`{ "sk_live_…": true }`): it gets the text rules, and a cap
-      const key = options === false ? cleanText(cut(rawKey, MAX_KEY)) : redactString(rawKey, options, MAX_KEY);
+      const key = cleanString(rawKey, options, MAX_KEY);
       if (options !== false && isSensitiveKey(key, options.keys)) setKey(out, key, REDACTED);
-      else setKey(out, key, walk(item, options, maxString, depth + 1, seen));
+      else setKey(out, key, walk(record[rawKey], options, maxString, ancestors));
     }
     return out;
   } finally {
-    seen.delete(value);
+    ancestors.pop();
   }
 }

@@ -35,15 +35,15 @@ export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Sn
     truncated: false,
     droppedEvents: allEvents.length - events.length,
   };
+  // most snapshots are far under the cap: one measure decides, and only a large one is cut down
+  if (fits(snapshot, MAX_SNAPSHOT_BYTES)) return snapshot;
   // first the bulk of large events goes, keeping what happened (id, type, time) for every one
-  if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES) {
-    snapshot.events = snapshot.events.map((event) => {
-      const size = byteSize(event);
-      if (size <= MAX_EVENT_BYTES || event.data === undefined) return event;
-      snapshot.truncated = true;
-      return { ...event, data: { "…truncated": `event data left out: ${size} bytes` } };
-    });
-  }
+  snapshot.events = snapshot.events.map((event) => {
+    const size = byteSize(event);
+    if (size <= MAX_EVENT_BYTES || event.data === undefined) return event;
+    snapshot.truncated = true;
+    return { ...event, data: { "…truncated": `event data left out: ${size} bytes` } };
+  });
   // then the action's payload (the incident's trigger keeps it anyway), then the data context
   if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.action?.payload) {
     snapshot.action = { ...snapshot.action, payload: { truncated: "action payload left out: too large (the incident's trigger has it)" } };
@@ -63,4 +63,10 @@ export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Sn
 
 function byteSize(value: unknown): number {
   return utf8Length(JSON.stringify(value));
+}
+
+/** Whether the JSON of `value` fits in `limit` bytes; a UTF-16 unit is at most 3 bytes of UTF-8. */
+function fits(value: unknown, limit: number): boolean {
+  const json = JSON.stringify(value);
+  return json.length * 3 <= limit || utf8Length(json) <= limit;
 }

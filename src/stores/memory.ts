@@ -1,6 +1,7 @@
 import { CallbackError, ClosedError, NotFoundError } from "../core/errors.js";
 import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
+import { copyJson } from "../core/plain.js";
 import { emptyCounts, matchesQuery, type ListQuery } from "../core/query.js";
 import { SEVERITIES, STATUSES } from "../core/schemas.js";
 import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
@@ -134,7 +135,7 @@ export function memoryStore(): IncidentStore {
       const found = read(request.workspaceId);
       const key = request.runId !== null && request.eventId !== null ? JSON.stringify([request.kind, request.runId, request.eventId]) : null;
       const seenIn = key === null ? undefined : found.idempotency.get(key);
-      if (seenIn !== undefined) return { outcome: "duplicate", incident: structuredClone(found.incidents.get(seenIn)!) };
+      if (seenIn !== undefined) return { outcome: "duplicate", incident: copyJson(found.incidents.get(seenIn)!) };
 
       const existing = request.merge ? latestFor(found, request.fingerprint) : null;
       const recent = request.merge ? seenSince(found, request.fingerprint, request.windowStart) + 1 : 1;
@@ -166,37 +167,37 @@ export function memoryStore(): IncidentStore {
       });
       if (request.merge) recordSeen(ws, request.fingerprint, request.at);
       if (key !== null) ws.idempotency.set(key, incident.id);
-      return { outcome: decision.outcome, incident: structuredClone(incident) };
+      return { outcome: decision.outcome, incident: copyJson(incident) };
     },
 
     async mutate(workspaceId, id, apply) {
       const ws = read(workspaceId);
       const current = ws.incidents.get(id);
       if (!current) throw new NotFoundError(id);
-      const result = apply(structuredClone(current));
-      if (result === null) return structuredClone(current);
+      const result = apply(copyJson(current));
+      if (result === null) return copyJson(current);
       // apply worked on a copy and built its result fresh: stored as it is, handed out as a copy
       put(ws, result.incident);
       append(ws.activity, id, result.activity);
-      return structuredClone(result.incident);
+      return copyJson(result.incident);
     },
 
     async get(workspaceId, id) {
       const incident = read(workspaceId).incidents.get(id);
-      return incident ? structuredClone(incident) : null;
+      return incident ? copyJson(incident) : null;
     },
 
     async activity(workspaceId, id) {
-      return structuredClone(read(workspaceId).activity.get(id) ?? []);
+      return copyJson(read(workspaceId).activity.get(id) ?? []);
     },
 
     async occurrences(workspaceId, id) {
-      return structuredClone(read(workspaceId).occurrences.get(id) ?? []);
+      return copyJson(read(workspaceId).occurrences.get(id) ?? []);
     },
 
     async snapshot(workspaceId, id) {
       const snapshot = read(workspaceId).snapshots.get(id)?.at(-1);
-      return snapshot ? structuredClone(snapshot) : null;
+      return snapshot ? copyJson(snapshot) : null;
     },
 
     async list(workspaceId, query: ListQuery) {
@@ -211,7 +212,7 @@ export function memoryStore(): IncidentStore {
       const items: Incident[] = [];
       for (const incident of mergeBuckets(buckets, query.sort, query.after)) {
         if (!matchesQuery(incident, query)) continue;
-        items.push(structuredClone(incident));
+        items.push(copyJson(incident));
         if (items.length > query.limit) break;
       }
       return items;
@@ -220,13 +221,13 @@ export function memoryStore(): IncidentStore {
     async counts(workspaceId, filter) {
       const ws = read(workspaceId);
       const counts = filter.agentId === undefined ? ws.counts : ws.countsByAgent.get(filter.agentId);
-      return counts ? structuredClone(counts) : {};
+      return counts ? copyJson(counts) : {};
     },
 
     async scan(workspaceId, query) {
       const all = [...read(workspaceId).incidents.values()];
       const since = query.createdSince;
-      return structuredClone(since === null ? all : all.filter((i) => i.createdAt >= since));
+      return copyJson(since === null ? all : all.filter((i) => i.createdAt >= since));
     },
 
     async close() {

@@ -49,6 +49,26 @@ describe("redaction", () => {
     expect(redact(cyclic)).toEqual({ a: 1, self: "[Circular]" });
   });
 
+  it("gives the same answer for a string seen before, whatever options came between", () => {
+    // short strings' redactions are remembered under the default rules only
+    const note = "call 555-0100 token=abc123";
+    expect(redact(note)).toBe(`call 555-0100 token=${REDACTED}`);
+    expect(redact(note, { patterns: [/\d{3}-\d{4}/g] })).toBe(`call ${REDACTED} token=${REDACTED}`);
+    expect(redact(note)).toBe(`call 555-0100 token=${REDACTED}`);
+    expect(redact({ ref: "order=42" }, { keys: ["order"] })).toEqual({ ref: `order=${REDACTED}` });
+    expect(redact({ ref: "order=42" })).toEqual({ ref: "order=42" });
+    // a key is cleaned like text: NUL removed, a lone surrogate replaced, every time
+    for (let i = 0; i < 2; i++) expect(Object.keys(redact({ "a\u0000b\ud800": 1 }))).toEqual(["ab\ufffd"]);
+  });
+
+  it("keeps __proto__ keys as data and numbers of card length only when they fail Luhn", () => {
+    const out = redact(JSON.parse('{"__proto__": {"polluted": true}, "n": 4111111111111111, "m": 4111111111111112, "small": 42}'));
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.keys(out)).toEqual(["__proto__", "n", "m", "small"]);
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+    expect(out).toMatchObject({ n: REDACTED, m: 4111111111111112, small: 42 });
+  });
+
   it("accepts extra keys and patterns", () => {
     expect(isSensitiveKey("customerEmail", ["email"])).toBe(true);
     expect(redact({ email: "a@b.c", note: "call 555-0100" }, { keys: ["email"], patterns: [/\d{3}-\d{4}/g] })).toEqual({
@@ -76,5 +96,17 @@ describe("context snapshot", () => {
     expect(snapshot.truncated).toBe(true);
     expect(snapshot.events.at(-1)?.id).toBe("e19");
     expect(snapshot.data).toEqual({ password: REDACTED });
+  });
+
+  it("measures in UTF-8 bytes: 3-byte text that is small in characters is still cut", () => {
+    // 8,000 characters of CJK per event are 24,000 bytes: over the per-event cap when the whole is over 64 KiB
+    const wide = Array.from({ length: 4 }, (_, i) => ({ id: `w${i}`, type: "message.user", at: "2026-01-01T00:00:00.000Z", data: { text: "漢".repeat(8000) } }));
+    const snapshot = buildSnapshot(signals.policyBlocked({ context: { events: wide } }));
+    expect(new TextEncoder().encode(JSON.stringify(snapshot)).length).toBeLessThanOrEqual(MAX_SNAPSHOT_BYTES);
+    expect(snapshot.truncated).toBe(true);
+    expect(snapshot.events.map((e) => e.id)).toEqual(["w0", "w1", "w2", "w3"]);
+    const bytes = new TextEncoder().encode(JSON.stringify(wide[0])).length;
+    expect(bytes).toBeGreaterThan(24_000);
+    expect(snapshot.events[0]?.data).toEqual({ "…truncated": `event data left out: ${bytes} bytes` });
   });
 });
