@@ -20,22 +20,25 @@ export class SortedBucket {
   }
 
   insert(incident: Incident): void {
-    const index = this.lowerBound(cursorKeyOf(incident));
-    this.#items.splice(this.#items.length - index, 0, incident);
+    const items = this.#items;
+    // the common write lists first (a new or just-seen incident): an append, no search
+    const first = items[items.length - 1];
+    if (first === undefined || !listsBefore(first, incident)) items.push(incident);
+    else items.splice(items.length - this.lowerBound(incident), 0, incident);
   }
 
   remove(incident: Incident): void {
-    const index = this.lowerBound(cursorKeyOf(incident));
+    const index = this.lowerBound(incident);
     if (this.at(index)?.id === incident.id) this.#items.splice(this.#items.length - 1 - index, 1);
   }
 
-  /** List position of the first item at or after `key`. */
-  lowerBound(key: CursorKey): number {
+  /** List position of the first item at or after `key` (within a bucket, severity is the same). */
+  lowerBound(key: Pick<CursorKey, "lastSeenAt" | "number">): number {
     let lo = 0;
     let hi = this.#items.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareKeys(cursorKeyOf(this.at(mid)!), key, "recency") < 0) lo = mid + 1;
+      if (listsBefore(this.at(mid)!, key)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -47,6 +50,11 @@ export class SortedBucket {
     const at = this.at(index);
     return at && at.number === key.number && at.lastSeenAt === key.lastSeenAt ? index + 1 : index;
   }
+}
+
+/** Whether `a` lists before `b` in a bucket: newer `lastSeenAt` first, then higher number. */
+function listsBefore(a: Pick<CursorKey, "lastSeenAt" | "number">, b: Pick<CursorKey, "lastSeenAt" | "number">): boolean {
+  return a.lastSeenAt !== b.lastSeenAt ? a.lastSeenAt > b.lastSeenAt : a.number > b.number;
 }
 
 /**
