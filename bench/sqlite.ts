@@ -128,7 +128,7 @@ export async function sqliteBench(options: { n: number; large: number; rounds: n
 
   // the console's reads on a large data set, built once and cached
   // named by schema version: a data set from an older schema would be migrated, not representative
-  const file = join(options.cache, `sqlite-${options.large}-schema4.db`);
+  const file = join(options.cache, `sqlite-${options.large}-schema6.db`);
   if (!existsSync(file)) {
     mkdirSync(options.cache, { recursive: true });
     log(`sqlite: building ${file} (once; kept for later runs)`);

@@ -241,6 +241,81 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string | Rec
       `,
     },
   },
+  {
+    version: 6,
+    name: "SQLite: tables keyed by what they are read by, without a second index on the rowid",
+    template: {
+      // a report writes a row to each of these: as WITHOUT ROWID tables keyed by how they are
+      // read, each is one b-tree instead of a table plus a primary-key index, and occurrences no
+      // longer update sqlite_sequence (its seq only orders occurrences, which are never deleted)
+      sqlite: `
+        CREATE TABLE episode_snapshots_v6 (
+          incident_id TEXT NOT NULL REFERENCES incidents (id),
+          episode INTEGER NOT NULL,
+          data TEXT NOT NULL,
+          PRIMARY KEY (incident_id, episode)
+        ) WITHOUT ROWID;
+        INSERT INTO episode_snapshots_v6 (incident_id, episode, data) SELECT incident_id, episode, data FROM episode_snapshots;
+        DROP TABLE episode_snapshots;
+        ALTER TABLE episode_snapshots_v6 RENAME TO episode_snapshots;
+
+        CREATE TABLE activity_v6 (
+          incident_id TEXT NOT NULL REFERENCES incidents (id),
+          version INTEGER NOT NULL,
+          id TEXT NOT NULL UNIQUE,
+          data TEXT NOT NULL,
+          PRIMARY KEY (incident_id, version)
+        ) WITHOUT ROWID;
+        INSERT INTO activity_v6 (incident_id, version, id, data) SELECT incident_id, version, id, data FROM activity;
+        DROP TABLE activity;
+        ALTER TABLE activity_v6 RENAME TO activity;
+
+        CREATE TABLE occurrences_v6 (
+          seq INTEGER PRIMARY KEY,
+          workspace_id TEXT NOT NULL,
+          incident_id TEXT NOT NULL REFERENCES incidents (id),
+          fingerprint TEXT NOT NULL,
+          run_id TEXT,
+          event_id TEXT,
+          trace_id TEXT,
+          at TEXT NOT NULL,
+          kind TEXT NOT NULL DEFAULT ''
+        );
+        INSERT INTO occurrences_v6 (seq, workspace_id, incident_id, fingerprint, run_id, event_id, trace_id, at, kind)
+          SELECT seq, workspace_id, incident_id, fingerprint, run_id, event_id, trace_id, at, kind FROM occurrences;
+        DROP TABLE occurrences;
+        ALTER TABLE occurrences_v6 RENAME TO occurrences;
+        CREATE UNIQUE INDEX occurrences_idempotency_by_kind ON occurrences (workspace_id, kind, run_id, event_id)
+          WHERE run_id IS NOT NULL AND event_id IS NOT NULL;
+        CREATE INDEX occurrences_by_fingerprint ON occurrences (workspace_id, fingerprint, at);
+        CREATE INDEX occurrences_by_incident ON occurrences (incident_id, at);
+
+        CREATE TABLE incident_counts_v6 (
+          workspace_id TEXT NOT NULL,
+          agent_id TEXT NOT NULL,
+          severity TEXT NOT NULL,
+          status TEXT NOT NULL,
+          n INTEGER NOT NULL,
+          PRIMARY KEY (workspace_id, agent_id, severity, status)
+        ) WITHOUT ROWID;
+        INSERT INTO incident_counts_v6 SELECT workspace_id, agent_id, severity, status, n FROM incident_counts;
+        DROP TABLE incident_counts;
+        ALTER TABLE incident_counts_v6 RENAME TO incident_counts;
+
+        -- ascending, read backwards: a new incident is then an append at the end of the index,
+        -- which leaves full pages, where inserting at the front of a descending one left them half full
+        DROP INDEX incidents_by_recency;
+        CREATE INDEX incidents_by_recency ON incidents (workspace_id, last_seen_at, number);
+
+        CREATE TABLE workspace_counters_v6 (workspace_id TEXT PRIMARY KEY, last_number INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO workspace_counters_v6 SELECT workspace_id, last_number FROM workspace_counters;
+        DROP TABLE workspace_counters;
+        ALTER TABLE workspace_counters_v6 RENAME TO workspace_counters;
+      `,
+      // PostgreSQL tables have no rowid: nothing to change
+      postgres: "SELECT 1;",
+    },
+  },
 ];
 
 /** The migrations for one dialect; `schema` (PostgreSQL) prefixes every table. */

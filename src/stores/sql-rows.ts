@@ -174,7 +174,8 @@ export function listClause(workspaceId: string, query: ListQuery, p: (n: number)
   inList("agent_id", query.agentId);
   if (query.runId !== undefined) inList("run_id", [query.runId]);
   if (query.after) {
-    // a row-value comparison: the indexes are all-descending on these columns, so this is a range seek
+    // a row-value comparison: each index is in one direction on these columns (read backwards
+    // when ascending), so this is a range seek
     const a = query.after;
     const key = query.sort === "severity" ? [a.rank, a.lastSeenAt, a.number] : [a.lastSeenAt, a.number];
     const marks = key.map((v) => (params.push(v), p(params.length)));
@@ -209,7 +210,9 @@ function checked<S extends z.ZodType>(schema: S, value: unknown, adapter: string
  */
 export function duplicateIdError(error: unknown): CallbackError | null {
   const { code, message, constraint } = (error ?? {}) as { code?: unknown; message?: unknown; constraint?: unknown };
-  const sqlite = code === "SQLITE_CONSTRAINT_PRIMARYKEY" && typeof message === "string" && /\b(incidents|activity)\.id\b/.test(message);
+  // activity.id is a UNIQUE column of a table keyed by (incident_id, version) since schema 6
+  const sqlite =
+    (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") && typeof message === "string" && /\b(incidents|activity)\.id\b/.test(message);
   const postgres = code === "23505" && (constraint === "incidents_pkey" || constraint === "activity_pkey");
   if (!sqlite && !postgres) return null;
   return new CallbackError("ids", "ids() returned an id that is already taken: ids must be unique", { cause: error });
