@@ -30,12 +30,14 @@ const pool: PgPool = {
       timed.add(client);
       const query = client.query.bind(client) as (text: string, params?: unknown[], callback?: unknown) => Promise<pg.QueryResult>;
       // pg.Pool's own query() hands the client a callback: those calls pass through untimed
-      (client as unknown as { query: typeof query }).query = async (text, params, callback) => {
-        if (callback !== undefined) return query(text, params, callback);
+      (client as unknown as { query: typeof query }).query = async (textOrConfig, params, callback) => {
+        if (callback !== undefined) return query(textOrConfig, params, callback);
         const start = performance.now();
         try {
-          return await query(text, params);
+          return await query(textOrConfig, params);
         } finally {
+          // a named statement comes as { name, text, values }
+          const text = typeof textOrConfig === "string" ? textOrConfig : (textOrConfig as { text: string }).text;
           const key = text.replace(/\s+/g, " ").replace(/"bench_breakdown_\w+"\./g, "").slice(0, 48);
           (times.get(key) ?? times.set(key, []).get(key)!).push(performance.now() - start);
         }

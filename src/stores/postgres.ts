@@ -24,6 +24,8 @@ import {
 /** The few `pg` client members this store uses. */
 export interface PgClient {
   query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  /** A named (prepared once per connection) statement, as `pg.PoolClient` takes it. */
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: any[]; rowCount: number | null }>;
   release(error?: Error | boolean): void;
   /** Used, when present, to catch the `'error'` a connection emits while checked out. */
   on?(event: "error", listener: (error: Error) => void): unknown;
@@ -101,7 +103,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
   const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
   const pool: PgPool = options.pool ?? createPool(options.connectionString!, options, statementTimeoutMs);
-  const begin = `BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}; SET LOCAL statement_timeout = ${statementTimeoutMs}`;
+  // Plans cached by this store's named statements and plpgsql functions are made inside these
+  // transactions. On a new schema the tables are empty when they are first planned, and a plan
+  // cached then scans the whole table on every report as it grows (until autovacuum analyzes it):
+  // every query here has an index, so sequential scans are priced out.
+  const begin = `BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}; SET LOCAL statement_timeout = ${statementTimeoutMs}; SET LOCAL enable_seqscan = off`;
   const inFlight = new Set<Promise<unknown>>();
   // statement names are cut at 63 bytes by the server: a short hash keeps two schemas' apart
   const statementPrefix = `agent_incidents_${fnv1a(schemaName)}_`;
@@ -248,15 +254,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     tx("report failed", async (client): Promise<IngestResult> => {
       const { workspaceId, fingerprint } = request;
       const found = (
-        await client.query(`SELECT duplicate, recent, incident FROM ${s}.ingest_lookup($1, $2, $3, $4, $5, $6, $7)`, [
-          workspaceId,
-          fingerprint,
-          request.kind,
-          request.runId,
-          request.eventId,
-          request.merge,
-          request.windowStart,
-        ])
+        await client.query({
+          name: `${statementPrefix}lookup`,
+          text: `SELECT duplicate, recent, incident FROM ${s}.ingest_lookup($1, $2, $3, $4, $5, $6, $7)`,
+          values: [workspaceId, fingerprint, request.kind, request.runId, request.eventId, request.merge, request.windowStart],
+        })
       ).rows[0] as { duplicate: boolean; recent: string | number; incident: IncidentRow | null };
       if (found.duplicate) return { outcome: "duplicate", incident: read(found.incident!) };
       const existing = found.incident ? read(found.incident) : null;
@@ -291,7 +293,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       parts.push(`occ AS (INSERT INTO ${s}.occurrences (workspace_id, incident_id, kind, fingerprint, run_id, event_id, trace_id, at)
         VALUES (${[workspaceId, r.id, request.kind, fingerprint, request.runId, request.eventId, request.traceId, request.at].map(p).join(", ")})
         ON CONFLICT DO NOTHING RETURNING seq)`);
-      const written = (await client.query(`WITH ${parts.join(",\n")} SELECT (SELECT number FROM inc) AS number, (SELECT count(*) FROM occ) AS occurrences`, params))
+      // a handful of shapes (new, recurred, raised, reopened), each prepared once per connection
+      const text = `WITH ${parts.join(",\n")} SELECT (SELECT number FROM inc) AS number, (SELECT count(*) FROM occ) AS occurrences`;
+      const written = (await client.query({ name: `${statementPrefix}write_${fnv1a(text)}`, text, values: params }))
         .rows[0] as { number: number | string | null; occurrences: string | number };
       if (written.number === null) throw new StorageError(NAME, `incident ${r.id} changed during the transaction`);
       // the same (runId, eventId) reported concurrently under another fingerprint: undo, report a duplicate

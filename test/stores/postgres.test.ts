@@ -20,6 +20,28 @@ if (PG_URL) {
     await pool.end();
   });
 
+  it("on a new schema, reports and recurrences find incidents through indexes, not by scanning the tables as they grow", async () => {
+    // plans cached while the tables were empty once scanned every incident on each report
+    const name = schema();
+    const incidents = createIncidents({ store: postgresStore({ connectionString: url, schema: name, max: 2 }) });
+    const report = incidents.reporter({ workspaceId: "ws_plans", agentId: "agt", environment: "test" });
+    for (let i = 0; i < 300; i++) await report.anomaly({ runId: "r", eventId: `e${i}`, pattern: `p${i % 200}` });
+    await incidents.close(); // its connections end, and the server records their statistics
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    let scans: Array<{ relname: string; seq_scan: string }> = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await client.query("SELECT pg_stat_clear_snapshot()");
+      scans = (await client.query(`SELECT relname, seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('incidents', 'occurrences') ORDER BY relname`, [name])).rows;
+      if (scans.length === 2 && (await client.query(`SELECT idx_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'incidents'`, [name])).rows[0].idx_scan > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await client.end();
+    // a handful from migrating and analyzing; one per report would be 300 or more
+    expect(scans.map((r) => r.relname)).toEqual(["incidents", "occurrences"]);
+    for (const row of scans) expect(Number(row.seq_scan)).toBeLessThan(30);
+  });
+
   it("migrates safely when several stores start on one schema at once", async () => {
     const name = schema();
     const stores = Array.from({ length: 6 }, () => postgresStore({ connectionString: url, schema: name, max: 1 }));
