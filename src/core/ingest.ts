@@ -150,6 +150,38 @@ function entry(
 
 /** The new incident with the `number` its store assigned, `number` right after `id`. */
 export function numbered(incident: NewIncident, number: number): Incident {
-  const { id, ...rest } = incident;
-  return { id, number, ...rest };
+  // one literal in the schema's order: a rest-and-spread copy of 30 fields cost several times more
+  const i = incident;
+  return {
+    id: i.id,
+    number,
+    workspaceId: i.workspaceId,
+    agentId: i.agentId,
+    runId: i.runId,
+    eventId: i.eventId,
+    traceId: i.traceId,
+    spanId: i.spanId,
+    environment: i.environment,
+    kind: i.kind,
+    trigger: i.trigger,
+    title: i.title,
+    summary: i.summary,
+    severity: i.severity,
+    severityReason: i.severityReason,
+    severityPinned: i.severityPinned,
+    status: i.status,
+    fingerprint: i.fingerprint,
+    occurrences: i.occurrences,
+    firstSeenAt: i.firstSeenAt,
+    lastSeenAt: i.lastSeenAt,
+    assignee: i.assignee,
+    resolution: i.resolution,
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+    acknowledgedAt: i.acknowledgedAt,
+    resolvedAt: i.resolvedAt,
+    version: i.version,
+    tags: i.tags,
+    episodes: i.episodes,
+  };
 }

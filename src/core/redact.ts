@@ -220,12 +220,15 @@ export function cleanValue(value: unknown, options: RedactOptions | false, maxSt
 const remembered = new Map<string, string>();
 const REMEMBER_LENGTH = 200;
 const REMEMBER_COUNT = 4096;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
 /** `value` redacted (or only cleaned, with `options` false) and capped at `max` characters. */
 function cleanString(value: string, options: RedactOptions | false, max: number): string {
   if (options === false) return cut(cleanText(cut(value, max)), max);
   const plain = value.length <= REMEMBER_LENGTH && value.length <= max && !options.keys?.length && !options.patterns?.length;
   if (!plain) return redactString(value, options, max);
+  // every event carries its time, each one different: no default rule can find a secret in one
+  if (ISO_TIME.test(value)) return value;
   let out = remembered.get(value);
   if (out === undefined) {
     out = redactString(value, options, max);
@@ -233,6 +236,25 @@ function cleanString(value: string, options: RedactOptions | false, max: number)
     remembered.set(value, out);
   }
   return out;
+}
+
+/** Keys as cleaned, and whether they name a secret, under the default rules: payloads repeat their keys. */
+const rememberedKeys = new Map<string, { key: string; secret: boolean }>();
+
+/** A key as stored: a key can be a secret too (`{ "sk_live_…": true }`), so it gets the text rules and a cap. */
+function cleanKey(rawKey: string, options: RedactOptions | false): { key: string; secret: boolean } {
+  if (options === false) return { key: cleanString(rawKey, false, MAX_KEY), secret: false };
+  const plain = rawKey.length <= MAX_KEY && !options.keys?.length && !options.patterns?.length;
+  let known = plain ? rememberedKeys.get(rawKey) : undefined;
+  if (known === undefined) {
+    const key = cleanString(rawKey, options, MAX_KEY);
+    known = { key, secret: isSensitiveKey(key, options.keys) };
+    if (plain) {
+      if (rememberedKeys.size >= REMEMBER_COUNT) rememberedKeys.clear();
+      rememberedKeys.set(rawKey, known);
+    }
+  }
+  return known;
 }
 
 /** `ancestors` holds the objects above `value` (at most MAX_DEPTH): a cycle is one of them again. */
@@ -258,10 +280,8 @@ function walk(value: unknown, options: RedactOptions | false, maxString: number,
     const out: Record<string, unknown> = {};
     const record = value as Record<string, unknown>;
     for (const rawKey of Object.keys(record)) {
-      // a key can be a secret too (`{ "sk_live_…": true }`): it gets the text rules, and a cap
-      const key = cleanString(rawKey, options, MAX_KEY);
-      if (options !== false && isSensitiveKey(key, options.keys)) setKey(out, key, REDACTED);
-      else setKey(out, key, walk(record[rawKey], options, maxString, ancestors));
+      const { key, secret } = cleanKey(rawKey, options);
+      setKey(out, key, secret ? REDACTED : walk(record[rawKey], options, maxString, ancestors));
     }
     return out;
   } finally {

@@ -57,6 +57,10 @@ describe("redaction", () => {
     expect(redact(note)).toBe(`call 555-0100 token=${REDACTED}`);
     expect(redact({ ref: "order=42" }, { keys: ["order"] })).toEqual({ ref: `order=${REDACTED}` });
     expect(redact({ ref: "order=42" })).toEqual({ ref: "order=42" });
+    // a timestamp holds no secret under the default rules, but a host's own pattern still applies
+    expect(redact({ at: "2026-11-29T10:00:01.123Z" })).toEqual({ at: "2026-11-29T10:00:01.123Z" });
+    expect(redact({ at: "2026-11-29T10:00:01.123Z" }, { patterns: [/\d{4}-\d{2}-\d{2}/g] })).toEqual({ at: `${REDACTED}T10:00:01.123Z` });
+    expect(redact({ at: "2026-11-29T10:00:01Z password=hunter2" })).toEqual({ at: `2026-11-29T10:00:01Z password=${REDACTED}` });
     // a key is cleaned like text: NUL removed, a lone surrogate replaced, every time
     for (let i = 0; i < 2; i++) expect(Object.keys(redact({ "a\u0000b\ud800": 1 }))).toEqual(["ab\ufffd"]);
   });
