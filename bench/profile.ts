@@ -20,8 +20,16 @@ const kind = args.find((a) => a === "memory" || a === "sqlite") ?? "memory";
 const n = args.includes("--n") ? Number(args[args.indexOf("--n") + 1]) : 20_000;
 const inFlight = kind === "sqlite" ? 32 : 1;
 
-/** Innermost match wins. `ingest` is the engine's unless another `ingest` is above it (then the store's). */
+/**
+ * Innermost match wins. `ingest` is the engine's unless another `ingest` is above it (then the
+ * store's). better-sqlite3's statement methods are native (no script url).
+ */
+const NATIVE_SQLITE: Array<[RegExp, string]> = [
+  [/^run$/, "SQLite: INSERT and UPDATE statements"],
+  [/^(get|all)$/, "SQLite: SELECT lookups"],
+];
 const STAGES: Array<[RegExp, string]> = [
+  [/^(incidentToRow|addActivity)$/, "SQLite store: rows as JSON"],
   [/^parseOrThrow$/, "validation (zod)"],
   [/^toPlain$/, "copy of the input (toPlain)"],
   [/^(clean|cleanValue|capPayloads|capRecord|capContext|redactString)$/, "redaction and size caps"],
@@ -31,7 +39,7 @@ const STAGES: Array<[RegExp, string]> = [
   [/^(newId|now)$/, "ids and clock"],
   [/^(emit|frozenJson)$/, "events (frozen copy for listeners)"],
   [/^copyJson$/, "copy of the result"],
-  [/^(sqliteTransaction|runBatch)$/, "SQLite: savepoints and COMMIT"],
+  [/^sqliteTransaction$/, "SQLite: BEGIN, savepoints, COMMIT"],
 ];
 
 const fileOf = (tag: string) => join(tmpdir(), `agent-incidents-profile-${process.pid}-${tag}.db`);
@@ -79,11 +87,19 @@ const parentOf = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
 const stageOf = (id: number): string => {
   const names: string[] = [];
-  for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) names.push(byId.get(at)!.callFrame.functionName);
+  const urls: string[] = [];
+  for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+    names.push(byId.get(at)!.callFrame.functionName);
+    urls.push(byId.get(at)!.callFrame.url);
+  }
   if (names[0] === "(garbage collector)") return "garbage collection";
   if (names[0] === "(idle)" || names[0] === "(program)") return "idle and V8";
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
+    const native = urls[i] === "" && NATIVE_SQLITE.find(([pattern]) => pattern.test(name));
+    // the transaction wrapper runs BEGIN, SAVEPOINT, RELEASE and COMMIT as statements of its own
+    if (kind === "sqlite" && native) return names[i + 1] === "sqliteTransaction" ? "SQLite: BEGIN, savepoints, COMMIT" : native[1];
+    if (kind === "sqlite" && names[i + 1] === "sqliteTransaction" && name !== "sqliteTransaction") return "SQLite store: the report's transaction (JS)";
     if (name === "ingest") return names.slice(i + 1).includes("ingest") ? (kind === "sqlite" ? "SQLite: statements and row mapping" : "store (memory)") : "engine glue";
     const stage = STAGES.find(([pattern]) => pattern.test(name));
     if (stage) return stage[1];
