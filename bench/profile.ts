@@ -100,7 +100,7 @@ const stageOf = (id: number): string => {
     // the transaction wrapper runs BEGIN, SAVEPOINT, RELEASE and COMMIT as statements of its own
     if (kind === "sqlite" && native) return names[i + 1] === "sqliteTransaction" ? "SQLite: BEGIN, savepoints, COMMIT" : native[1];
     if (kind === "sqlite" && names[i + 1] === "sqliteTransaction" && name !== "sqliteTransaction") return "SQLite store: the report's transaction (JS)";
-    if (name === "ingest") return names.slice(i + 1).includes("ingest") ? (kind === "sqlite" ? "SQLite: statements and row mapping" : "store (memory)") : "engine glue";
+    if (name === "ingest") return names.slice(i + 1).includes("ingest") ? (kind === "sqlite" ? "SQLite store: queueing the write for the next batch" : "store (memory)") : "engine glue";
     const stage = STAGES.find(([pattern]) => pattern.test(name));
     if (stage) return stage[1];
   }
