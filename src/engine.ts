@@ -156,6 +156,7 @@ export function createEngine(config: EngineConfig): Engine {
       const value = (signal as Record<string, unknown>)[key];
       if (SCOPE_KEYS.has(key)) setKey(out, key, value);
       else if (key === "error" && signal.kind === "agent_error") setKey(out, key, cleanAgentError(signal.error));
+      else if (key === "context") setKey(out, key, cleanContext(signal.context!));
       else setKey(out, key, cleanValue(value, config.redact));
     }
     // a UTF-16 unit is at most 3 bytes of UTF-8: a signal this small has no payload over the cap
@@ -165,6 +166,14 @@ export function createEngine(config: EngineConfig): Engine {
       setKey(out, key, key === "context" ? capContext(out[key] as NonNullable<Signal["context"]>) : capPayloads(out[key]));
     }
     return out as Signal;
+  };
+
+  // each event and the data context are payloads of their own: the depth limit counts from each
+  const cleanContext = (context: NonNullable<Signal["context"]>) => {
+    const out: Record<string, unknown> = {};
+    if (context.events) setKey(out, "events", context.events.map((event) => cleanValue(event, config.redact)));
+    if (context.data) setKey(out, "data", cleanValue(context.data, config.redact));
+    return out;
   };
 
   const capContext = (context: NonNullable<Signal["context"]>) => {

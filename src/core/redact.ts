@@ -213,19 +213,30 @@ export function cleanValue(value: unknown, options: RedactOptions | false, maxSt
 }
 
 /**
- * Redacted forms of short strings under the default rules: keys, types, names and reasons come
- * back in every report, and redacting one costs a dozen regular expressions. Bounded; cleared
- * when full.
+ * Redacted forms of short strings under the default rules and the default 8 KiB cap: keys, types,
+ * names and reasons come back in every report, and redacting one costs a dozen regular
+ * expressions. Bounded; cleared when full.
  */
 const remembered = new Map<string, string>();
 const REMEMBER_LENGTH = 200;
 const REMEMBER_COUNT = 4096;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+// 8 fraction digits at most: with 9 and a negative offset (`41.100000000-11`), seconds, fraction
+// and offset hours make 13 digits joined by card separators, which the card rule must still see
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,8})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A copy of `text` that keeps no other string alive: V8 makes a substring (`slice`, a regex
+ * match, `split`) a view of its parent, and a remembered view of a 1 MB tool output would keep
+ * all of it in memory.
+ */
+function detached(text: string): string {
+  return `${text} `.slice(0, -1);
+}
 
 /** `value` redacted (or only cleaned, with `options` false) and capped at `max` characters. */
 function cleanString(value: string, options: RedactOptions | false, max: number): string {
   if (options === false) return cut(cleanText(cut(value, max)), max);
-  const plain = value.length <= REMEMBER_LENGTH && value.length <= max && !options.keys?.length && !options.patterns?.length;
+  const plain = max === MAX_STRING && value.length <= REMEMBER_LENGTH && !options.keys?.length && !options.patterns?.length;
   if (!plain) return redactString(value, options, max);
   // every event carries its time, each one different: no default rule can find a secret in one
   if (ISO_TIME.test(value)) return value;
@@ -233,7 +244,8 @@ function cleanString(value: string, options: RedactOptions | false, max: number)
   if (out === undefined) {
     out = redactString(value, options, max);
     if (remembered.size >= REMEMBER_COUNT) remembered.clear();
-    remembered.set(value, out);
+    const key = detached(value);
+    remembered.set(key, out === value ? key : detached(out));
   }
   return out;
 }
@@ -245,16 +257,15 @@ const rememberedKeys = new Map<string, { key: string; secret: boolean }>();
 function cleanKey(rawKey: string, options: RedactOptions | false): { key: string; secret: boolean } {
   if (options === false) return { key: cleanString(rawKey, false, MAX_KEY), secret: false };
   const plain = rawKey.length <= MAX_KEY && !options.keys?.length && !options.patterns?.length;
-  let known = plain ? rememberedKeys.get(rawKey) : undefined;
-  if (known === undefined) {
-    const key = cleanString(rawKey, options, MAX_KEY);
-    known = { key, secret: isSensitiveKey(key, options.keys) };
-    if (plain) {
-      if (rememberedKeys.size >= REMEMBER_COUNT) rememberedKeys.clear();
-      rememberedKeys.set(rawKey, known);
-    }
+  const known = plain ? rememberedKeys.get(rawKey) : undefined;
+  if (known !== undefined) return known;
+  const key = redactString(rawKey, options, MAX_KEY);
+  const verdict = { key, secret: isSensitiveKey(key, options.keys) };
+  if (plain) {
+    if (rememberedKeys.size >= REMEMBER_COUNT) rememberedKeys.clear();
+    rememberedKeys.set(detached(rawKey), { key: detached(key), secret: verdict.secret });
   }
-  return known;
+  return verdict;
 }
 
 /** `ancestors` holds the objects above `value` (at most MAX_DEPTH): a cycle is one of them again. */

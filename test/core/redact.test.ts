@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { buildSnapshot, isSensitiveKey, MAX_SNAPSHOT_BYTES, passesLuhn, redact, REDACTED } from "agent-incidents";
 import { createFixtures } from "agent-incidents/testing";
@@ -61,8 +63,28 @@ describe("redaction", () => {
     expect(redact({ at: "2026-11-29T10:00:01.123Z" })).toEqual({ at: "2026-11-29T10:00:01.123Z" });
     expect(redact({ at: "2026-11-29T10:00:01.123Z" }, { patterns: [/\d{4}-\d{2}-\d{2}/g] })).toEqual({ at: `${REDACTED}T10:00:01.123Z` });
     expect(redact({ at: "2026-11-29T10:00:01Z password=hunter2" })).toEqual({ at: `2026-11-29T10:00:01Z password=${REDACTED}` });
+    // 9 fraction digits and a negative offset join 13 digits with card separators: a card number
+    expect(redact({ note: "2024-01-01T00:00:41.100000000-11:00" })).toEqual({ note: `2024-01-01T00:00:${REDACTED}:00` });
+    // a string redacted as a key (capped at 256) and as a value (8 KiB) is cut by its own cap
+    const pairs = Array.from({ length: 40 }, () => "pw:1").join(" ");
+    expect(redact({ [pairs]: 1, note: pairs }).note).toHaveLength(559);
+    expect(Math.max(...Object.keys(redact({ note: pairs, [pairs]: 1 })).map((k) => k.length))).toBeLessThanOrEqual(256 + 30);
     // a key is cleaned like text: NUL removed, a lone surrogate replaced, every time
     for (let i = 0; i < 2; i++) expect(Object.keys(redact({ "a\u0000b\ud800": 1 }))).toEqual(["ab\ufffd"]);
+  });
+
+  it("remembers short strings without keeping the large strings they were cut from alive", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 200; i++) {
+      // a slice of a 1 MB tool output is a view of all of it until copied
+      const output = `tool output ${i} ${"x".repeat(1_000_000)}`;
+      redact({ excerpt: output.slice(0, 40), [output.slice(0, 30)]: output.match(/^tool output \d+/)![0] });
+    }
+    gc();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(50_000_000);
   });
 
   it("keeps __proto__ keys as data and numbers of card length only when they fail Luhn", () => {

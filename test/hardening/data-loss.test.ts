@@ -107,6 +107,22 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     await incidents.close();
   });
 
+  it("keeps 10 levels of nesting in each run event's data and in the data context", async () => {
+    const incidents = createIncidents({ store: make() });
+    let nested: unknown = "leaf";
+    for (let i = 0; i < 10; i++) nested = { d: nested };
+    const { incident } = await incidents.reporter(scope).anomaly({
+      runId: "r",
+      eventId: "deep",
+      pattern: "deep",
+      context: { data: { x: nested }, events: [{ id: "ev1", type: "tool.call", at: "2026-06-01T08:00:00.000Z", data: { x: nested } }] },
+    });
+    const { snapshot } = await incidents.as(operator).context(incident.id);
+    expect(snapshot?.data).toEqual({ x: nested });
+    expect(snapshot?.events[0]?.data).toEqual({ x: nested });
+    await incidents.close();
+  });
+
   // the SQL stores key activity by id; the memory store keeps it per incident and checks incident ids only
   it.skipIf(name === "memory")("refuses an ids() that repeats only the activity id, and writes nothing of that report", async () => {
     // ids are taken in the order event, incident, activity: every third call repeats itself
