@@ -398,7 +398,14 @@ function migrate(db: SqliteDatabase): void {
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(migration.version, migration.name, new Date().toISOString());
     }
   });
-  apply.immediate();
+  // schema 6 rebuilds tables as SQLite's guide to it does, with foreign keys off: a row that
+  // already broke one (its incident deleted by hand) is copied as it is instead of failing the open
+  db.pragma("foreign_keys = OFF");
+  try {
+    apply.immediate();
+  } finally {
+    db.pragma("foreign_keys = ON");
+  }
 }
 
 /** Runs `body` again while it meets a lock, for up to `timeoutMs`, sleeping a little in between. */

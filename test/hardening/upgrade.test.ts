@@ -138,4 +138,30 @@ describe("a SQLite database written by schema version 5", () => {
     expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 6 });
     check.close();
   });
+
+  it("is rebuilt with rows whose incident was deleted by hand, which it keeps as they were", async () => {
+    const file5 = join(dir, "v5-orphan.db");
+    const before = createIncidents({ store: sqliteStore({ filename: file5 }) });
+    const kept = await before.reporter(scope).anomaly({ runId: "r", eventId: "e1", pattern: "kept" });
+    const gone = await before.reporter(scope).anomaly({ runId: "r", eventId: "e2", pattern: "gone" });
+    await before.close();
+    const db = new Database(file5);
+    db.exec(toSchema5);
+    db.pragma("foreign_keys = OFF"); // as the sqlite3 shell has it
+    db.prepare("DELETE FROM incidents WHERE id = ?").run(gone.incident.id);
+    db.close();
+
+    const connection = new Database(file5);
+    const after = createIncidents({ store: sqliteStore({ database: connection }) });
+    expect((await after.as(operator).get(kept.incident.id)).title).toBe(kept.incident.title);
+    // foreign keys are back on for the store's own writes
+    expect(connection.pragma("foreign_keys", { simple: true })).toBe(1);
+    await after.close();
+    connection.close();
+    const check = new Database(file5, { readonly: true });
+    const orphans = check.prepare("SELECT count(*) AS n FROM activity WHERE incident_id = ?").get(gone.incident.id);
+    expect(orphans).toEqual({ n: 1 });
+    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 6 });
+    check.close();
+  });
 });
