@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { z } from "zod";
 import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError } from "../core/errors.js";
@@ -25,7 +26,7 @@ import {
 export interface PgClient {
   query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
   /** A named (prepared once per connection) statement, as `pg.PoolClient` takes it. */
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: any[]; rowCount: number | null }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: any[]; rowCount: number | null }>;
   release(error?: Error | boolean): void;
   /** Used, when present, to catch the `'error'` a connection emits while checked out. */
   on?(event: "error", listener: (error: Error) => void): unknown;
@@ -37,7 +38,7 @@ export interface PgPool {
   connect(): Promise<PgClient>;
   query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
   /** A named (prepared once per connection) statement, as `pg.Pool` takes it. */
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: any[]; rowCount: number | null }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: any[]; rowCount: number | null }>;
   end(): Promise<void>;
 }
 
@@ -54,6 +55,12 @@ export type PostgresStoreOptions = ({ pool: PgPool; connectionString?: never } |
   connectTimeoutMs?: number;
   /** `application_name` of the store's own connections (default `agent-incidents`). */
   applicationName?: string;
+  /**
+   * Prepare the report's statements once per connection (default `true`). Set `false` behind a
+   * pooler that hands each transaction a different server connection (PgBouncer in transaction
+   * mode before 1.21): statements prepared on one are unknown to the next.
+   */
+  preparedStatements?: boolean;
 };
 
 const timeout = z.number().int().min(1).max(3_600_000).optional();
@@ -64,6 +71,7 @@ const common = {
   statementTimeoutMs: timeout,
   connectTimeoutMs: timeout,
   applicationName: z.string().min(1).max(63).regex(/^[\x20-\x7e]*$/, "must be printable ASCII").optional(),
+  preparedStatements: z.boolean().optional(),
 };
 const OptionsSchema = z.union(
   [
@@ -110,7 +118,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const begin = `BEGIN; SET LOCAL lock_timeout = ${lockTimeoutMs}; SET LOCAL statement_timeout = ${statementTimeoutMs}; SET LOCAL enable_seqscan = off`;
   const inFlight = new Set<Promise<unknown>>();
   // statement names are cut at 63 bytes by the server: a short hash keeps two schemas' apart
-  const statementPrefix = `agent_incidents_${fnv1a(schemaName)}_`;
+  const statementPrefix = `ai_${digest(schemaName)}_`;
+  const prepare = options.preparedStatements ?? true;
+  /** A statement as `pg` takes it: named (prepared once per connection) unless turned off. */
+  const statement = (name: string, text: string, values: unknown[]) => (prepare ? { name: `${statementPrefix}${name}`, text, values } : { text, values });
   let closed = false;
   let ready: Promise<void> | null = null;
 
@@ -182,14 +193,27 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     }
   };
 
-  /** `name`: prepare the statement once per connection, for reads whose planning costs more than a round trip. */
+  /**
+   * `name`: prepare the statement once per connection, for reads whose planning costs more than a
+   * round trip. Such a read runs on a connection of its own checking out, so that one whose
+   * prepared statements are gone (`DISCARD ALL`, a pooler) is destroyed, and the read tried again.
+   */
   const execute = (what: string, text: string, params: unknown[], name?: string) =>
     tracked(async () => {
       await migrate();
-      try {
-        return await (name === undefined ? pool.query(text, params) : pool.query({ name: `${statementPrefix}${name}`, text, values: params }));
-      } catch (error) {
-        throw wrap(error, what);
+      if (name === undefined || !prepare) {
+        try {
+          return await pool.query(text, params);
+        } catch (error) {
+          throw wrap(error, what);
+        }
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await withClient(what, (client) => client.query(statement(name, text, params)));
+        } catch (error) {
+          if (attempt >= 2 || !(error instanceof StorageError && isUnknownStatement(error.cause))) throw error;
+        }
       }
     });
   const query = async (what: string, text: string, params: unknown[], name?: string): Promise<any[]> => (await execute(what, text, params, name)).rows;
@@ -254,11 +278,17 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     tx("report failed", async (client): Promise<IngestResult> => {
       const { workspaceId, fingerprint } = request;
       const found = (
-        await client.query({
-          name: `${statementPrefix}lookup`,
-          text: `SELECT duplicate, recent, incident FROM ${s}.ingest_lookup($1, $2, $3, $4, $5, $6, $7)`,
-          values: [workspaceId, fingerprint, request.kind, request.runId, request.eventId, request.merge, request.windowStart],
-        })
+        await client.query(
+          statement("lookup", `SELECT duplicate, recent, incident FROM ${s}.ingest_lookup($1, $2, $3, $4, $5, $6, $7)`, [
+            workspaceId,
+            fingerprint,
+            request.kind,
+            request.runId,
+            request.eventId,
+            request.merge,
+            request.windowStart,
+          ]),
+        )
       ).rows[0] as { duplicate: boolean; recent: string | number; incident: IncidentRow | null };
       if (found.duplicate) return { outcome: "duplicate", incident: read(found.incident!) };
       const existing = found.incident ? read(found.incident) : null;
@@ -295,7 +325,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         ON CONFLICT DO NOTHING RETURNING seq)`);
       // a handful of shapes (new, recurred, raised, reopened), each prepared once per connection
       const text = `WITH ${parts.join(",\n")} SELECT (SELECT number FROM inc) AS number, (SELECT count(*) FROM occ) AS occurrences`;
-      const written = (await client.query({ name: `${statementPrefix}write_${fnv1a(text)}`, text, values: params }))
+      const written = (await client.query(statement(`write_${writeNames.get(text) ?? nameWrite(text)}`, text, params)))
         .rows[0] as { number: number | string | null; occurrences: string | number };
       if (written.number === null) throw new StorageError(NAME, `incident ${r.id} changed during the transaction`);
       // the same (runId, eventId) reported concurrently under another fingerprint: undo, report a duplicate
@@ -433,11 +463,25 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
 class RetryAsDuplicate extends Error {}
 
-/** FNV-1a of a string, as 8 hex digits. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16).padStart(8, "0");
+/**
+ * 80 bits of SHA-256 as 20 hex digits: statement names are cut at 63 bytes by the server, and two
+ * schemas (or two statements) must never share one, even when someone picks the names to collide.
+ */
+function digest(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 20);
+}
+
+/** The write statement's few shapes (new, recurred, raised, reopened): each named once. */
+const writeNames = new Map<string, string>();
+function nameWrite(text: string): string {
+  const name = digest(text);
+  if (writeNames.size < 64) writeNames.set(text, name);
+  return name;
+}
+
+/** SQLSTATE 26000: the connection no longer has a statement `pg` prepared on it. */
+function isUnknownStatement(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "26000";
 }
 
 function createPool(connectionString: string, options: PostgresStoreOptions, statementTimeoutMs: number): PgPool {
@@ -490,6 +534,8 @@ const TRANSIENT_STATES = new Set(["40001", "40P01", "55P03", "57014", "57P01", "
 
 function isConnectionError(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  // the connection lost what pg prepared on it (DISCARD ALL, a pooler): only a new one knows where it stands
+  if (isUnknownStatement(error)) return true;
   if (typeof code === "string" && (code.startsWith("08") || ["57P01", "57P02", "57P03", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"].includes(code))) {
     return true;
   }

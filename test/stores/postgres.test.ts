@@ -42,6 +42,55 @@ if (PG_URL) {
     for (const row of scans) expect(Number(row.seq_scan)).toBeLessThan(30);
   });
 
+  it("keeps reporting and reading after the connection's prepared statements are discarded", async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const incidents = createIncidents({ store: postgresStore({ pool, schema: schema() }) });
+    const report = incidents.reporter({ workspaceId: "ws_discard", agentId: "agt", environment: "test" });
+    const blocked = (run: string) => report.policyBlocked({ runId: run, eventId: "e", action: { type: "refund" }, policy: { id: "pol", name: "Limit", effect: "block" } });
+    const { incident } = await blocked("r1");
+    const ops = incidents.as({ id: "usr", role: "admin", workspaceId: "ws_discard" });
+    await ops.get(incident.id);
+    // what a host's connection reset, or a pooler handing out another server connection, does
+    await pool.query("DISCARD ALL");
+    expect((await blocked("r2")).outcome).toBe("recurred");
+    await pool.query("DISCARD ALL");
+    expect((await ops.get(incident.id)).occurrences).toBe(2);
+    await incidents.close();
+    await pool.end();
+  });
+
+  it("runs without prepared statements, for a pooler in transaction mode", async () => {
+    const prepared = async (pool: pg.Pool) => (await pool.query("SELECT count(*)::int AS n FROM pg_prepared_statements")).rows[0].n as number;
+    for (const preparedStatements of [true, false]) {
+      // one connection: the store's statements and the count below share its session
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      const incidents = createIncidents({ store: postgresStore({ pool, schema: schema(), preparedStatements }) });
+      const report = incidents.reporter({ workspaceId: "ws_plain", agentId: "agt", environment: "test" });
+      const { incident } = await report.anomaly({ runId: "r", eventId: "e1", pattern: "p" });
+      expect((await report.anomaly({ runId: "r", eventId: "e2", pattern: "p" })).outcome).toBe("recurred");
+      expect((await incidents.as({ id: "usr", role: "admin", workspaceId: "ws_plain" }).get(incident.id)).occurrenceLog).toHaveLength(2);
+      expect(await prepared(pool)).toSatisfy((n: number) => (preparedStatements ? n > 0 : n === 0));
+      await incidents.close();
+      await pool.end();
+    }
+  });
+
+  it("gives two schemas on one pool statement names of their own, even names chosen to collide", async () => {
+    // these two schema names had the same 32-bit FNV-1a hash, which named the statements before
+    const names = ["tenant_229599", "tenant_432382"];
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const drop = () => Promise.all(names.map((name) => pool.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)));
+    await drop();
+    const stores = names.map((name) => createIncidents({ store: postgresStore({ pool, schema: name }) }));
+    for (const incidents of stores) {
+      const report = incidents.reporter({ workspaceId: "ws", agentId: "agt", environment: "test" });
+      expect((await report.anomaly({ runId: "r", eventId: "e", pattern: "p" })).outcome).toBe("created");
+    }
+    for (const incidents of stores) await incidents.close();
+    await drop();
+    await pool.end();
+  });
+
   it("migrates safely when several stores start on one schema at once", async () => {
     const name = schema();
     const stores = Array.from({ length: 6 }, () => postgresStore({ connectionString: url, schema: name, max: 1 }));
