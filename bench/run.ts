@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { comparisons, log, results } from "./lib.js";
+import { comparisons, gc, log, results } from "./lib.js";
 import { memoryBench } from "./memory.js";
 import { notifyBench } from "./notify-p99.js";
 import { postgresBench } from "./postgres.js";
@@ -34,7 +34,10 @@ log(`agent-incidents bench: ${quick ? "quick" : "full"} (${large} incidents for 
 
 try {
   if (wanted("memory")) await memoryBench({ n, large, rounds });
+  // the memory section leaves gigabytes of garbage: collected now, not during the next section's reads
+  gc();
   if (wanted("sqlite")) await sqliteBench({ n, large, rounds, dir, cache });
+  gc();
   if (wanted("postgres")) {
     if (PG_URL) await postgresBench({ url: PG_URL, n: Math.round(n / 2), rounds: Math.max(3, rounds - 2) });
     else log("PG_URL is not set: skipping PostgreSQL (set PG_URL=postgres://postgres@127.0.0.1:5432/test)");
