@@ -13,12 +13,12 @@ import { fingerprintOf, mergesByFingerprint, scopeFingerprint } from "./core/fin
 import type { Actor } from "./core/schemas.js";
 import type { ActivityActor, Incident } from "./core/incident.js";
 import { decideIngest, type ReportOutcome } from "./core/ingest.js";
-import { deepFreeze, isPlainRecord, setKey } from "./core/plain.js";
+import { frozenJson, isPlainRecord, setKey } from "./core/plain.js";
 import { cleanValue, type RedactOptions } from "./core/redact.js";
 import type { RepeatPolicy, SeverityRule } from "./core/severity.js";
-import type { Signal } from "./core/signals.js";
+import type { RunEvent, Signal } from "./core/signals.js";
 import { buildSnapshot } from "./core/snapshot.js";
-import { isSafeId, utf8Length } from "./core/text.js";
+import { isSafeId, jsonFits, utf8Length } from "./core/text.js";
 import type { IncidentChangeType, IncidentEvents } from "./events.js";
 import type { Delivery } from "./notifiers/delivery.js";
 import type { NotificationEvent } from "./notifiers/contract.js";
@@ -156,32 +156,20 @@ export function createEngine(config: EngineConfig): Engine {
       const value = (signal as Record<string, unknown>)[key];
       if (SCOPE_KEYS.has(key)) setKey(out, key, value);
       else if (key === "error" && signal.kind === "agent_error") setKey(out, key, cleanAgentError(signal.error));
-      else if (key === "context") setKey(out, key, cleanContext(signal.context!));
+      // each event and the data context are payloads of their own: the depth limit counts from each
+      else if (key === "context") setKey(out, key, mapContext(signal.context!, cleanPayload, cleanPayload));
       else setKey(out, key, cleanValue(value, config.redact));
     }
-    // a UTF-16 unit is at most 3 bytes of UTF-8: a signal this small has no payload over the cap
-    if (JSON.stringify(out).length * 3 <= MAX_PAYLOAD_BYTES) return out as Signal;
+    // a signal whose whole JSON fits has no payload over the cap
+    if (jsonFits(out, MAX_PAYLOAD_BYTES)) return out as Signal;
     for (const key of Object.keys(out)) {
       if (SCOPE_KEYS.has(key) || (key === "error" && signal.kind === "agent_error")) continue;
-      setKey(out, key, key === "context" ? capContext(out[key] as NonNullable<Signal["context"]>) : capPayloads(out[key]));
+      setKey(out, key, key === "context" ? mapContext(out[key] as NonNullable<Signal["context"]>, capPayloads, capRecord) : capPayloads(out[key]));
     }
     return out as Signal;
   };
 
-  // each event and the data context are payloads of their own: the depth limit counts from each
-  const cleanContext = (context: NonNullable<Signal["context"]>) => {
-    const out: Record<string, unknown> = {};
-    if (context.events) setKey(out, "events", context.events.map((event) => cleanValue(event, config.redact)));
-    if (context.data) setKey(out, "data", cleanValue(context.data, config.redact));
-    return out;
-  };
-
-  const capContext = (context: NonNullable<Signal["context"]>) => {
-    const out: Record<string, unknown> = {};
-    if (context.events) setKey(out, "events", context.events.map(capPayloads));
-    if (context.data) setKey(out, "data", capRecord(context.data));
-    return out;
-  };
+  const cleanPayload = (value: unknown) => cleanValue(value, config.redact);
 
   const cleanAgentError = (error: Extract<Signal, { kind: "agent_error" }>["error"]) => {
     const out = cleanValue({ name: error.name, message: error.message }, config.redact) as Record<string, unknown>;
@@ -193,7 +181,7 @@ export function createEngine(config: EngineConfig): Engine {
     if (!config.fingerprint) return fingerprintOf(signal);
     let custom: unknown;
     try {
-      custom = config.fingerprint(frozen(signal));
+      custom = config.fingerprint(frozenJson(signal));
     } catch (error) {
       throw new CallbackError("dedup.fingerprint", `dedup.fingerprint(signal) threw: ${describeError(error)}`, { cause: error });
     }
@@ -211,7 +199,7 @@ export function createEngine(config: EngineConfig): Engine {
     const eventId = newId("evt");
     const plan = {
       // host rules see a frozen copy: one that changes the signal cannot change what is stored
-      signal: config.customRules ? (frozen(signal) as Signal) : signal,
+      signal: config.customRules ? frozenJson(signal) : signal,
       fingerprint: fingerprintFor(signal),
       now: at,
       incidentId: newId("inc"),
@@ -301,9 +289,12 @@ export function createEngine(config: EngineConfig): Engine {
   };
 }
 
-/** A deep-frozen copy, for host callbacks that must not change what they are shown. */
-function frozen<T>(value: T): T {
-  return deepFreeze(structuredClone(value));
+/** The context with each run event and the data context passed through `event` and `data`. */
+function mapContext(context: NonNullable<Signal["context"]>, event: (value: RunEvent) => unknown, data: (value: Record<string, unknown>) => unknown) {
+  const out: Record<string, unknown> = {};
+  if (context.events) setKey(out, "events", context.events.map((item) => event(item)));
+  if (context.data) setKey(out, "data", data(context.data));
+  return out;
 }
 
 /** Caps the payloads a cleaned value carries: each record at most 64 KiB of JSON. */
@@ -319,9 +310,7 @@ function capPayloads(value: unknown): unknown {
  * order, and a `…truncated` key saying how many were left out.
  */
 export function capRecord(record: Record<string, unknown>): Record<string, unknown> {
-  const json = JSON.stringify(record);
-  // a UTF-16 unit is at most 3 bytes of UTF-8: most records need no exact count
-  if (json.length * 3 <= MAX_PAYLOAD_BYTES || utf8Length(json) <= MAX_PAYLOAD_BYTES) return record;
+  if (jsonFits(record, MAX_PAYLOAD_BYTES)) return record;
   const out: Record<string, unknown> = {};
   const budget = MAX_PAYLOAD_BYTES - 200;
   let used = 2;

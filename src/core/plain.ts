@@ -230,28 +230,25 @@ export function isPlainRecord(value: unknown): value is Record<string, unknown> 
  * `__proto__` stay plain data.
  */
 export function copyJson<T>(value: T): T {
-  if (typeof value !== "object" || value === null) return value;
-  if (Array.isArray(value)) {
-    const out: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
-    return out as T;
-  }
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) setKey(out, key, copyJson((value as Record<string, unknown>)[key]));
-  return out as T;
+  return copyData(value, false);
 }
 
-/** A deep-frozen {@link copyJson}: one pass, for values every listener shares. */
+/** A deep-frozen {@link copyJson}: one pass, for values every listener or host callback shares. */
 export function frozenJson<T>(value: T): T {
+  return copyData(value, true);
+}
+
+function copyData<T>(value: T, freeze: boolean): T {
   if (typeof value !== "object" || value === null) return value;
+  let out: unknown[] | Record<string, unknown>;
   if (Array.isArray(value)) {
-    const out: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = frozenJson(value[i]);
-    return Object.freeze(out) as T;
+    out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyData(value[i], freeze);
+  } else {
+    out = {};
+    for (const key of Object.keys(value)) setKey(out, key, copyData((value as Record<string, unknown>)[key], freeze));
   }
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) setKey(out, key, frozenJson((value as Record<string, unknown>)[key]));
-  return Object.freeze(out) as T;
+  return (freeze ? Object.freeze(out) : out) as T;
 }
 
 /** Freezes `value` and everything it holds, in place, and returns it. */

@@ -233,10 +233,15 @@ function detached(text: string): string {
   return `${text} `.slice(0, -1);
 }
 
+/** No extra keys or patterns: what is remembered under the default rules holds. */
+function byDefaultRules(options: RedactOptions): boolean {
+  return !options.keys?.length && !options.patterns?.length;
+}
+
 /** `value` redacted (or only cleaned, with `options` false) and capped at `max` characters. */
 function cleanString(value: string, options: RedactOptions | false, max: number): string {
   if (options === false) return cut(cleanText(cut(value, max)), max);
-  const plain = max === MAX_STRING && value.length <= REMEMBER_LENGTH && !options.keys?.length && !options.patterns?.length;
+  const plain = max === MAX_STRING && value.length <= REMEMBER_LENGTH && byDefaultRules(options);
   if (!plain) return redactString(value, options, max);
   // every event carries its time, each one different: no default rule can find a secret in one
   if (ISO_TIME.test(value)) return value;
@@ -256,7 +261,7 @@ const rememberedKeys = new Map<string, { key: string; secret: boolean }>();
 /** A key as stored: a key can be a secret too (`{ "sk_live_…": true }`), so it gets the text rules and a cap. */
 function cleanKey(rawKey: string, options: RedactOptions | false): { key: string; secret: boolean } {
   if (options === false) return { key: cleanString(rawKey, false, MAX_KEY), secret: false };
-  const plain = rawKey.length <= MAX_KEY && !options.keys?.length && !options.patterns?.length;
+  const plain = rawKey.length <= MAX_KEY && byDefaultRules(options);
   const known = plain ? rememberedKeys.get(rawKey) : undefined;
   if (known !== undefined) return known;
   const key = redactString(rawKey, options, MAX_KEY);

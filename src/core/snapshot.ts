@@ -1,7 +1,7 @@
 import type { Snapshot } from "./incident.js";
 import { cleanValue, type RedactOptions } from "./redact.js";
 import type { RunEvent, Signal } from "./signals.js";
-import { utf8Length } from "./text.js";
+import { jsonFits, utf8Length } from "./text.js";
 
 /** Most bytes of JSON one snapshot may take (64 KiB). */
 export const MAX_SNAPSHOT_BYTES = 64 * 1024;
@@ -36,7 +36,7 @@ export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Sn
     droppedEvents: allEvents.length - events.length,
   };
   // most snapshots are far under the cap: one measure decides, and only a large one is cut down
-  if (fits(snapshot, MAX_SNAPSHOT_BYTES)) return snapshot;
+  if (jsonFits(snapshot, MAX_SNAPSHOT_BYTES)) return snapshot;
   // first the bulk of large events goes, keeping what happened (id, type, time) for every one
   snapshot.events = snapshot.events.map((event) => {
     const size = byteSize(event);
@@ -45,15 +45,15 @@ export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Sn
     return { ...event, data: { "…truncated": `event data left out: ${size} bytes` } };
   });
   // then the action's payload (the incident's trigger keeps it anyway), then the data context
-  if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.action?.payload) {
+  if (!jsonFits(snapshot, MAX_SNAPSHOT_BYTES) && snapshot.action?.payload) {
     snapshot.action = { ...snapshot.action, payload: { truncated: "action payload left out: too large (the incident's trigger has it)" } };
     snapshot.truncated = true;
   }
-  if (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.data !== null) {
+  if (!jsonFits(snapshot, MAX_SNAPSHOT_BYTES) && snapshot.data !== null) {
     snapshot.data = { truncated: `data context left out: larger than ${MAX_SNAPSHOT_BYTES} bytes` };
     snapshot.truncated = true;
   }
-  while (byteSize(snapshot) > MAX_SNAPSHOT_BYTES && snapshot.events.length > 0) {
+  while (!jsonFits(snapshot, MAX_SNAPSHOT_BYTES) && snapshot.events.length > 0) {
     snapshot.events.shift();
     snapshot.droppedEvents += 1;
     snapshot.truncated = true;
@@ -63,10 +63,4 @@ export function buildSnapshot(signal: Signal, options: SnapshotOptions = {}): Sn
 
 function byteSize(value: unknown): number {
   return utf8Length(JSON.stringify(value));
-}
-
-/** Whether the JSON of `value` fits in `limit` bytes; a UTF-16 unit is at most 3 bytes of UTF-8. */
-function fits(value: unknown, limit: number): boolean {
-  const json = JSON.stringify(value);
-  return json.length * 3 <= limit || utf8Length(json) <= limit;
 }

@@ -42,6 +42,15 @@ export function truncateString(value: string, max: number): string {
   return `${body.slice(0, end)}…[truncated ${body.length - end + missingBefore} chars]`;
 }
 
+/**
+ * Whether the JSON of `value` takes at most `limit` bytes of UTF-8. A UTF-16 unit is at most 3
+ * bytes, so most values are decided by their length alone, without counting.
+ */
+export function jsonFits(value: unknown, limit: number): boolean {
+  const json = JSON.stringify(value) ?? "null";
+  return json.length * 3 <= limit || utf8Length(json) <= limit;
+}
+
 /** UTF-8 length without encoding: 1 byte per ASCII unit, 2 below U+0800 and per surrogate, else 3. */
 export function utf8Length(text: string): number {
   let bytes = text.length;

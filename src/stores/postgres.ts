@@ -325,7 +325,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         ON CONFLICT DO NOTHING RETURNING seq)`);
       // a handful of shapes (new, recurred, raised, reopened), each prepared once per connection
       const text = `WITH ${parts.join(",\n")} SELECT (SELECT number FROM inc) AS number, (SELECT count(*) FROM occ) AS occurrences`;
-      const written = (await client.query(statement(`write_${writeNames.get(text) ?? nameWrite(text)}`, text, params)))
+      const written = (await client.query(statement(`write_${nameWrite(text)}`, text, params)))
         .rows[0] as { number: number | string | null; occurrences: string | number };
       if (written.number === null) throw new StorageError(NAME, `incident ${r.id} changed during the transaction`);
       // the same (runId, eventId) reported concurrently under another fingerprint: undo, report a duplicate
@@ -474,8 +474,11 @@ function digest(text: string): string {
 /** The write statement's few shapes (new, recurred, raised, reopened): each named once. */
 const writeNames = new Map<string, string>();
 function nameWrite(text: string): string {
-  const name = digest(text);
-  if (writeNames.size < 64) writeNames.set(text, name);
+  let name = writeNames.get(text);
+  if (name === undefined) {
+    name = digest(text);
+    if (writeNames.size < 64) writeNames.set(text, name);
+  }
   return name;
 }
 
