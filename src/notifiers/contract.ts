@@ -85,6 +85,10 @@ export interface Route {
   severities?: readonly Severity[];
   kinds?: readonly Kind[];
   agents?: readonly string[];
+  /** Only incidents of these environments (`production`, `staging`, ...). */
+  environments?: readonly Incident["environment"][];
+  /** Only incidents of these workspaces. */
+  workspaces?: readonly string[];
   events?: readonly NotificationEvent[];
   /** Batches matching notifications into one `incident.digest` per interval. */
   digest?: { everyMs: number };
@@ -97,11 +101,17 @@ export class DeliveryError extends Error {
   readonly retryable: boolean;
   /** The receiver's HTTP status, when there was one. */
   readonly status: number | undefined;
+  /**
+   * How long the receiver asked to be left alone (its `Retry-After`), in ms. The whole notifier
+   * then waits at least this long (capped) before its next try.
+   */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, options: { retryable: boolean; status?: number; cause?: unknown }) {
+  constructor(message: string, options: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown }) {
     super(message, { cause: options.cause });
     this.name = "DeliveryError";
     this.retryable = options.retryable;
     this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
