@@ -2,10 +2,10 @@
  * The engine behind the reporter and operator APIs. A report's path: the reporter copies the
  * input within bounds (`toPlain`) and validates it with zod; `ingest` cleans it (sanitized,
  * redacted, capped), computes the fingerprint and hands the store an `IngestRequest` whose pure
- * `decide` (core/ingest.ts) says what to write, and whose `deliveries` (notifiers/delivery.ts)
- * plan the notifications; the store runs it in one transaction (writing those to its outbox, if it
- * has one); the engine then emits the event to listeners, each with its own frozen copy, and
- * hands the planned deliveries to the delivery engine.
+ * `decide` (core/ingest.ts) says what to write; the store runs it in one transaction and appends
+ * the change to its feed; the engine then tells delivery a change was committed (it plans
+ * notifications from the feed, see notifiers/delivery.ts) and emits the event to listeners, each
+ * with its own frozen copy.
  */
 import type { Authorize, Permission } from "./core/access.js";
 import { asIncidentError, CallbackError, ClosedError, describeError } from "./core/errors.js";
@@ -20,9 +20,9 @@ import type { RunEvent, Signal } from "./core/signals.js";
 import { buildSnapshot } from "./core/snapshot.js";
 import { isSafeId, jsonFits, utf8Length } from "./core/text.js";
 import type { IncidentChangeType, IncidentEvents } from "./events.js";
+import { changeOfReport, type ChangeInput } from "./core/notification.js";
 import type { Delivery } from "./notifiers/delivery.js";
-import type { NotificationEvent } from "./notifiers/contract.js";
-import type { IncidentStore, OutboxEntry } from "./stores/contract.js";
+import type { IncidentStore } from "./stores/contract.js";
 import type { RunSource } from "./run-source.js";
 
 /** What every report resolves to. */
@@ -49,11 +49,8 @@ export interface Engine {
   ingest(signal: Signal, actor: ActivityActor): Promise<ReportResult>;
   /** Routes and delivery of notifications. @internal */
   readonly delivery: Delivery;
-  /**
-   * The outbox entries of a change, planned inside the store's transaction (so they are written
-   * with it) or after it; `dispatch` them after the commit.
-   */
-  plan(event: NotificationEvent, incident: Incident, previous?: Incident): OutboxEntry[];
+  /** Hands a committed change to delivery (and to the local feed when the store has none). */
+  committed(change: ChangeInput): void;
   /** Emits a committed change; `eventId` was made before the commit, so emitting cannot fail. */
   emit(type: IncidentChangeType, eventId: string, incident: Incident, previous?: Incident): void;
   close(): Promise<void>;
@@ -62,6 +59,8 @@ export interface Engine {
 export interface EngineConfig {
   store: IncidentStore;
   delivery: Delivery;
+  /** Called after each commit with the change it made. Must not throw. */
+  committed(change: ChangeInput): void;
   events: IncidentEvents;
   authorize: Authorize;
   runs: RunSource | undefined;
@@ -191,9 +190,12 @@ export function createEngine(config: EngineConfig): Engine {
     return scopeFingerprint(signal, custom.slice(0, 1000));
   };
 
-  const ingest = async (raw: Signal, actor: ActivityActor): Promise<ReportResult> => {
-    const signal = clean(raw);
-    const at = now();
+  /**
+   * Applies a cleaned signal as of `at`: the store's transaction, then the change to delivery and
+   * to listeners. A report kept back while the store was away is applied later through here, with
+   * its own time.
+   */
+  const ingestAt = async (signal: Signal, actor: ActivityActor, at: string): Promise<ReportResult> => {
     const merge = mergesByFingerprint(signal);
     const idempotent = signal.kind !== "manual";
     const eventId = newId("evt");
@@ -210,8 +212,6 @@ export function createEngine(config: EngineConfig): Engine {
       reopenWithinMs: config.reopenWithinMs,
     };
     let existing: Incident | null = null;
-    let planned: OutboxEntry[] | null = null;
-    const event = (outcome: ReportOutcome): NotificationEvent => (outcome === "created" ? "created" : outcome === "reopened" ? "reopened" : "recurred");
     const result = await store.ingest({
       workspaceId: signal.workspaceId,
       kind: signal.kind,
@@ -227,31 +227,22 @@ export function createEngine(config: EngineConfig): Engine {
         existing = found;
         return decideIngest(plan, found, recent);
       },
-      deliveries: config.delivery.active ? (incident, outcome) => (planned = plan_(event(outcome), incident, existing ?? undefined)) : undefined,
     });
-    if (result.outcome !== "duplicate" && config.delivery.active) {
-      config.delivery.dispatch(planned ?? (store.outbox ? [] : plan_(event(result.outcome), result.incident, existing ?? undefined)));
-    }
-    if (result.outcome !== "duplicate") {
+    const change = changeOfReport(result.outcome, result.incident, existing, at);
+    if (change) {
+      config.committed(change);
       emit(result.outcome === "created" ? "incident.created" : result.outcome === "reopened" ? "incident.reopened" : "incident.recurred", eventId, result.incident);
     }
     return result;
   };
 
-  /** Planning never fails the change it announces: a route that cannot be planned is skipped. */
-  function plan_(event: NotificationEvent, incident: Incident, previous?: Incident): OutboxEntry[] {
-    try {
-      return config.delivery.plan(event, incident, previous);
-    } catch {
-      return [];
-    }
-  }
+  const ingest = async (raw: Signal, actor: ActivityActor): Promise<ReportResult> => ingestAt(clean(raw), actor, now());
 
   return {
     store,
     events,
     delivery: config.delivery,
-    plan: plan_,
+    committed: config.committed,
     runs: config.runs,
     runTimeoutMs: config.runTimeoutMs,
     redact: config.redact,

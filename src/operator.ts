@@ -26,19 +26,8 @@ import { cleanValue } from "./core/redact.js";
 import { computeStats, type IncidentStats } from "./core/stats.js";
 import { capRecord, type Engine } from "./engine.js";
 import type { RunTimeline } from "./run-source.js";
-import type { NotificationEvent } from "./notifiers/contract.js";
-import type { OutboxEntry } from "./stores/contract.js";
+import type { ChangeInput } from "./core/notification.js";
 
-/** Which notification an operation sends. */
-const NOTIFY: Record<Operation["type"], NotificationEvent> = {
-  acknowledge: "acknowledged",
-  startInvestigating: "updated",
-  assign: "updated",
-  addNote: "updated",
-  setSeverity: "severity_changed",
-  resolve: "resolved",
-  reopen: "reopened",
-};
 
 /** An optimistic-concurrency guard: fail with `ConflictError` unless the incident is at this version. */
 export interface VersionGuard {
@@ -173,19 +162,17 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       const id = parseArgument(IdSchema, idInput, "id");
       const { op, expectedVersion } = build();
       const eventId = engine.newId("evt");
-      let previous: Incident | null = null;
-      let deliveries: OutboxEntry[] = [];
+      let change: ChangeInput | null = null;
       const incident = await engine.store.mutate(ws, id, (current) => {
         const result = applyOperation(current, op, { actor: who, now: engine.now(), activityId: engine.newId("act"), expectedVersion });
-        previous = result ? current : null;
-        if (!result || !engine.delivery.active) return result;
-        deliveries = engine.plan(NOTIFY[op.type], result.incident, current);
-        return { ...result, deliveries };
+        change = result && { workspaceId: ws, incidentId: id, event: result.event, at: result.activity.at, incident: result.incident, previous: current };
+        return result;
       });
-      if (previous) {
+      if (change) {
+        const previous = (change as ChangeInput).previous!;
+        engine.committed(change);
         const type = op.type === "resolve" ? "incident.resolved" : op.type === "reopen" ? "incident.reopened" : "incident.updated";
         engine.emit(type, eventId, incident, previous);
-        engine.delivery.dispatch(deliveries);
       }
       return incident;
     });

@@ -2,6 +2,7 @@ import { ConflictError } from "./errors.js";
 import type { Activity, ActivityActor, Incident } from "./incident.js";
 import { openEpisode, updateEpisode } from "./episodes.js";
 import { assertTransition } from "./lifecycle.js";
+import { OPERATION_EVENT, type NotificationEvent } from "./notification.js";
 import type { Resolution, Severity } from "./schemas.js";
 
 /** An operator's change to one incident. */
@@ -25,8 +26,8 @@ export interface OperationContext {
 export interface OperationResult {
   incident: Incident;
   activity: Activity;
-  /** Notifications to write to the store's outbox with the change (added by the engine). */
-  deliveries?: ReadonlyArray<unknown>;
+  /** The change as the feed and notifications name it. */
+  event: NotificationEvent;
 }
 
 /**
@@ -58,7 +59,7 @@ export function applyOperation(current: Incident, op: Operation, ctx: OperationC
       after,
       message,
     };
-    return { incident, activity };
+    return { incident, activity, event: OPERATION_EVENT[op.type] };
   };
   const status = (to: Incident["status"]) => {
     assertTransition(current.status, to);

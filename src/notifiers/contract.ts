@@ -1,33 +1,24 @@
 import type { Incident } from "../core/incident.js";
 import type { Kind, Severity } from "../core/schemas.js";
+import type { Notification, NotificationEvent } from "../core/notification.js";
 
-/** What a route can listen for. `updated` covers assignments, notes and investigating. */
-export const NOTIFICATION_EVENTS = ["created", "recurred", "acknowledged", "severity_changed", "updated", "resolved", "reopened"] as const;
-export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
-
-/** The `type` of a notification: `incident.<event>`, or `incident.digest` for a digest. */
-export type NotificationType = `incident.${NotificationEvent}` | "incident.digest";
+export { NOTIFICATION_EVENTS } from "../core/notification.js";
+export type { Notification, NotificationEvent, NotificationType } from "../core/notification.js";
 
 /**
- * What a notifier sends and a receiver gets: the same shape as `incidents.on` events. `id` is
- * the delivery id: stable across retries and restarts, so a receiver can dedupe on it.
+ * Retries of one delivery, with exponential backoff and jitter between them. A delivery is given
+ * up on when it has had `attempts` tries or is `maxAgeMs` old, whichever comes first; one that
+ * waits while its receiver is down (see the circuit breaker in guide 7) uses up no tries.
  */
-export interface Notification {
-  id: string;
-  type: NotificationType;
-  /** ISO time of the change. */
-  timestamp: string;
-  data: { incident: Incident; previous?: Incident } | { incidents: Incident[] };
-}
-
-/** Retries of one delivery: `attempts` in all, with exponential backoff and full jitter between them. */
 export interface RetryPolicy {
-  /** Tries in all, the first included (default 5). */
+  /** Tries in all, the first included (default: no limit, `maxAgeMs` decides). */
   attempts: number;
-  /** The first backoff's ceiling (default 1000 ms); each next one doubles it. */
+  /** The first backoff (default 1000 ms); each next one doubles it. */
   minDelayMs: number;
-  /** The largest backoff (default 60 000 ms). */
+  /** The largest backoff (default 300 000 ms: 5 min). */
   maxDelayMs: number;
+  /** How long after a change its delivery is still tried (default 86 400 000 ms: 24 h). */
+  maxAgeMs: number;
 }
 
 /** What `send` is told about the attempt. */
@@ -66,7 +57,7 @@ export interface Notifier {
    * retry cannot help (a 400). Must not hang past `context.signal`.
    */
   send(batch: readonly Notification[], context: SendContext): Promise<void>;
-  /** This notifier's retry policy; the default is 5 tries from 1 s up to 60 s. */
+  /** This notifier's retry policy; the default keeps trying for 24 h, backing off from 1 s up to 5 min. */
   readonly retry?: Partial<RetryPolicy> | undefined;
   /** How long one try may take before it is aborted and counted as failed (default 10 000 ms). */
   readonly timeoutMs?: number | undefined;

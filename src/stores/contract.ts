@@ -2,61 +2,71 @@ import type { Activity, Counts, Incident, Occurrence, Snapshot } from "../core/i
 import type { IngestDecision, ReportOutcome } from "../core/ingest.js";
 import type { OperationResult } from "../core/operations.js";
 import type { ListQuery } from "../core/query.js";
-import type { Notification } from "../notifiers/contract.js";
+import type { Change, ChangeInput, ClaimedDelivery, DeliveryRecord, DeliveryStatus, OutboxEntry } from "../core/notification.js";
+
+export type { Change, ChangeInput, ClaimedDelivery, DeliveryRecord, DeliveryStatus, OutboxEntry };
 
 /**
- * A notification waiting to be delivered to one notifier, as the engine plans it inside the
- * store's transaction. `id` is the delivery id receivers dedupe on.
- */
-export interface OutboxEntry {
-  id: string;
-  /** The notifier's name: after a restart it goes to the notifier of the same name. */
-  notifier: string;
-  workspaceId: string;
-  incidentId: string;
-  notification: Notification;
-  /** Not before this ISO time (a digest's is the end of its interval). */
-  dueAt: string;
-  /** Part of a digest: sent in one batch with the notifier's other digest entries that are due. */
-  digest: boolean;
-}
-
-/** An entry a worker claimed, with the tries made so far. */
-export interface ClaimedDelivery extends OutboxEntry {
-  attempts: number;
-}
-
-/** One delivery as kept for inspection. */
-export interface DeliveryRecord extends ClaimedDelivery {
-  status: "pending" | "delivered" | "dead";
-  lastError: string | null;
-  createdAt: string;
-  settledAt: string | null;
-}
-
-/**
- * The durable outbox of a store: pending deliveries written in the same transaction as the change
- * they announce, claimed by workers with a lease, kept after delivery for inspection.
+ * The durable change feed and outbox of a store. Every committed change (a report that created,
+ * recurred or reopened an incident, an operator's change) is appended to the feed in the change's
+ * own transaction. A process that delivers plans the feed's unplanned changes into outbox entries
+ * (one per notifier), and workers claim, send and settle them with a lease. Any process may
+ * write; whichever delivers plans and sends, so nothing a CLI or console changes is lost.
  */
 export interface Outbox {
   /**
-   * Claims up to `limit` pending entries of the named notifiers that are due and not leased (or
-   * whose lease ran out), oldest first, for `worker` until `leaseUntil`. Keeps per-incident order:
-   * an entry is not claimable while an older pending non-digest entry of the same notifier and
-   * incident exists. Two workers never claim one entry.
+   * Plans: in one transaction, takes up to `limit` unplanned changes, oldest first; calls `plan`
+   * with them and with `notified`, which answers whether a notifier was ever given an entry of an
+   * incident; writes the entries `plan` returns (and remembers their notifier and incident for
+   * `notified`); marks the changes planned. Only one `plan` runs at a time across processes.
+   * Resolves to the number of changes planned. When `plan` throws, nothing is written.
    */
-  claim(request: { worker: string; now: string; leaseUntil: string; limit: number; notifiers: readonly string[] }): Promise<ClaimedDelivery[]>;
+  plan(limit: number, plan: (changes: Change[], notified: (notifier: string, incidentId: string) => boolean) => OutboxEntry[]): Promise<number>;
+  /**
+   * Claims up to `limit` pending entries of `notifier` that are due and not leased (or whose lease
+   * ran out), oldest first, for `worker` until `leaseUntil`. Keeps per-incident order: an entry is
+   * not claimable while an older pending entry of the same notifier, incident and digest flag
+   * exists. Two workers never claim one entry.
+   */
+  claim(request: { worker: string; now: string; leaseUntil: string; limit: number; notifier: string }): Promise<ClaimedDelivery[]>;
   /**
    * Records a try of an entry `worker` holds: `delivered`, `dead` (no more tries), or `pending`
-   * again from `dueAt` (a retry). Releases the claim.
+   * again from `dueAt` (a retry; `attempts` unchanged when it was handed back untried). Releases
+   * the claim. Entries `worker` no longer holds are left alone.
    */
-  settle(id: string, worker: string, outcome: { status: "delivered" | "dead" | "pending"; attempts: number; at: string; dueAt?: string; error?: string }): Promise<void>;
+  settle(id: string, worker: string, outcome: { status: DeliveryStatus; attempts: number; at: string; dueAt?: string; error?: string }): Promise<void>;
   /** Gives back every claim of `worker` (it is closing). */
   release(worker: string): Promise<void>;
-  /** Deletes delivered and dead entries settled before `before`; returns how many. */
-  prune(before: string): Promise<number>;
-  /** Recent deliveries, newest first, for inspection. */
-  deliveries(query: { status?: DeliveryRecord["status"]; limit: number }): Promise<DeliveryRecord[]>;
+  /**
+   * Deletes delivered and dead entries settled before `settledBefore`, and planned changes made
+   * before `changesBefore` (unplanned ones before `settledBefore`); returns how many entries.
+   */
+  prune(before: { settledBefore: string; changesBefore: string }): Promise<number>;
+  /** Deliveries, newest first, for inspection; `ids` picks given ones. */
+  deliveries(query: { status?: DeliveryStatus | undefined; notifier?: string | undefined; ids?: readonly string[] | undefined; limit: number }): Promise<DeliveryRecord[]>;
+  /**
+   * Sends entries again: every pending or dead entry matching the query becomes pending, due at
+   * `now`, with its tries counted from zero and its error cleared; `to` moves them to another
+   * notifier. Resolves to how many.
+   */
+  retry(query: { ids?: readonly string[] | undefined; status?: "pending" | "dead" | undefined; notifier?: string | undefined }, update: { now: string; to?: string | undefined }): Promise<number>;
+  /** Notes that these notifiers have a worker (a heartbeat at `now`). */
+  heartbeat(notifiers: readonly string[], now: string): Promise<void>;
+  /**
+   * Names of notifiers with pending entries and no heartbeat since `before` (or never): no
+   * process delivers for them. Their entries would otherwise wait for ever.
+   */
+  stranded(before: string): Promise<string[]>;
+  /** Marks every pending entry of `notifier` dead with `error`; resolves to the entries. */
+  bury(notifier: string, error: string, at: string): Promise<DeliveryRecord[]>;
+}
+
+/** Reads of the change feed, for live views. */
+export interface ChangeFeed {
+  /** Changes after `after` (a `seq`), oldest first, at most `limit`, optionally of one workspace. */
+  read(query: { after: number; limit: number; workspaceId?: string | undefined }): Promise<Change[]>;
+  /** The newest `seq`, or 0 when the feed is empty. */
+  head(): Promise<number>;
 }
 
 /** One report for the store to apply atomically. Built by `createIncidents`; stores only execute it. */
@@ -87,11 +97,6 @@ export interface IngestRequest {
    * `incident.episodes.length`), next to the earlier episodes' ones.
    */
   snapshot(): Snapshot;
-  /**
-   * Stores with an `outbox`: call it inside the transaction, after `decide`, with the incident as
-   * it will be written, and write the entries it returns to the outbox with it. Others ignore it.
-   */
-  deliveries?(incident: Incident, outcome: ReportOutcome): OutboxEntry[];
   /**
    * Pure and synchronous. Call it inside the transaction with the latest incident of this
    * fingerprint (the newest unresolved one, else the most recently resolved, or `null` when there
@@ -184,11 +189,15 @@ export interface IncidentStore {
   /** The incidents of a period, for stats. */
   scan(workspaceId: string, query: ScanQuery): Promise<Incident[]>;
   /**
-   * Optional: a durable outbox. With one, notifications survive a restart: `ingest` writes what
-   * `request.deliveries` returns and `mutate` what the operation result's `deliveries` holds, in
-   * the same transaction.
+   * Optional: the change feed and outbox. With them, `ingest` and `mutate` append the change they
+   * make to the feed in the same transaction (`changeOfReport(...)` for a report; `{ event:
+   * result.event, incident: result.incident, previous: current }` for an operation), and pending
+   * notifications survive restarts and reach whichever process delivers. Without them, the engine
+   * keeps both in this process's memory.
    */
   readonly outbox?: Outbox;
+  /** Reads of the change feed; present when `outbox` is. */
+  readonly feed?: ChangeFeed;
   /**
    * Releases resources once operations in flight have settled. Safe to call twice; every call
    * after it rejects with `ClosedError` (code `CLOSED`), so nothing waits forever.
