@@ -11,7 +11,23 @@ export interface NotificationLogger {
 
 const LEVEL: Record<Incident["severity"], keyof NotificationLogger> = { critical: "error", high: "warn", medium: "info", low: "info" };
 
-/** Logs each notification: critical as `error`, high as `warn`, the rest as `info`. */
+/** C0 and C1 controls (newlines and ANSI escapes among them) and bidi overrides: they forge log lines. */
+const CONTROL = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Agent text as a log may carry it: on one line, with nothing a terminal or a parser acts on, at most `max` characters. */
+function safe(value: string | null, max = 200): string | null {
+  if (value === null) return null;
+  const text = String(value).replace(CONTROL, "").replace(LONE_SURROGATE, "\uFFFD");
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 2)) ? max - 2 : max - 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/**
+ * Logs each notification: critical as `error`, high as `warn`, the rest as `info`. Every string
+ * is stripped of control characters and bidi overrides, and the message is kept to 1000 characters.
+ */
 export function loggerNotifier(logger: NotificationLogger, options: { name?: string } = {}): Notifier {
   if (typeof logger !== "object" || logger === null || ["info", "warn", "error"].some((m) => typeof (logger as unknown as Record<string, unknown>)[m] !== "function")) {
     throw new ValidationError("loggerNotifier", [{ path: ["logger"], message: "must have info, warn and error methods", code: "invalid_type" }]);
@@ -21,14 +37,25 @@ export function loggerNotifier(logger: NotificationLogger, options: { name?: str
     retry: { attempts: 1 },
     async send(batch) {
       for (const notification of batch) {
+        const id = safe(notification.id);
+        const type = safe(notification.type);
         if ("incidents" in notification.data) {
-          logger.info({ notification: notification.id, type: notification.type, incidents: notification.data.incidents.map((i) => i.id) }, `${notification.data.incidents.length} incident update(s) for review`);
+          logger.info({ notification: id, type, incidents: notification.data.incidents.map((i) => safe(i.id)) }, `${notification.data.incidents.length} incident update(s) for review`);
           continue;
         }
         const incident = notification.data.incident;
-        logger[LEVEL[incident.severity]](
-          { notification: notification.id, type: notification.type, incident: incident.id, number: incident.number, severity: incident.severity, status: incident.status, agent: incident.agentId, run: incident.runId },
-          `${notification.type}: #${incident.number} ${incident.title}`,
+        logger[LEVEL[incident.severity] ?? "info"](
+          {
+            notification: id,
+            type,
+            incident: safe(incident.id),
+            number: incident.number,
+            severity: safe(incident.severity),
+            status: safe(incident.status),
+            agent: safe(incident.agentId),
+            run: safe(incident.runId),
+          },
+          safe(`${type}: #${incident.number} ${incident.title}`, 1000)!,
         );
       }
     },

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Incident } from "../core/incident.js";
 import { parseOrThrow } from "../core/schemas.js";
 import { defineNotifier, type Notification, type Notifier } from "./contract.js";
-import { HttpNotifierOptions, LinkToSchema, postJson, type HttpNotifierBaseOptions } from "./http.js";
+import { hasCredentials, HttpNotifierOptions, LinkToSchema, NO_CREDENTIALS, postJson, type HttpNotifierBaseOptions } from "./http.js";
 import { safeLink } from "./slack.js";
 
 export interface PagerdutyNotifierOptions extends HttpNotifierBaseOptions {
@@ -20,7 +20,12 @@ export interface PagerdutyNotifierOptions extends HttpNotifierBaseOptions {
 const OptionsSchema = z
   .object({
     routingKey: z.string().min(1).max(100),
-    url: z.string().url().optional(),
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:/.test(u), "must be an http or https URL")
+      .refine((u) => !hasCredentials(u), NO_CREDENTIALS)
+      .optional(),
     linkTo: LinkToSchema.optional(),
     ...HttpNotifierOptions,
   })
@@ -69,12 +74,13 @@ export function pagerdutyEvents(notification: Notification, routingKey: string, 
     const event: PagerdutyEvent = { routing_key: routingKey, event_action: action(incident), dedup_key: incident.id };
     if (event.event_action === "trigger") {
       event.payload = {
-        summary: `#${incident.number} ${incident.title}`.slice(0, 1024),
-        source: incident.agentId ?? `workspace ${incident.workspaceId}`,
+        // PagerDuty keeps 1024 characters of a summary and shows it on one line
+        summary: text(`#${incident.number} ${incident.title}`.replace(/[\r\n\t]+/g, " "), 1024),
+        source: text(incident.agentId ?? `workspace ${incident.workspaceId}`, 255),
         severity: SEVERITY[incident.severity],
         timestamp: incident.lastSeenAt,
-        component: incident.agentId ?? undefined,
-        group: incident.workspaceId,
+        component: incident.agentId === null ? undefined : text(incident.agentId, 255),
+        group: text(incident.workspaceId, 255),
         class: incident.kind,
         custom_details: {
           incident: incident.id,
@@ -85,8 +91,8 @@ export function pagerdutyEvents(notification: Notification, routingKey: string, 
           event: incident.eventId,
           trace: incident.traceId,
           occurrences: incident.occurrences,
-          severity_reason: incident.severityReason.explanation,
-          summary: incident.summary.slice(0, 2000),
+          severity_reason: text(incident.severityReason.explanation, 2000),
+          summary: text(incident.summary, 2000),
         },
       };
       if (event.payload.component === undefined) delete event.payload.component;
@@ -95,6 +101,19 @@ export function pagerdutyEvents(notification: Notification, routingKey: string, 
     }
     return event;
   });
+}
+
+/** Control characters, bidi overrides and lone surrogates: PagerDuty would show them garbled. */
+const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `value` with unsafe characters replaced, cut to `max` characters with "…", never inside a surrogate pair. */
+function text(value: string, max: number): string {
+  const clean = String(value).replace(UNSAFE, "\uFFFD");
+  if (clean.length <= max) return clean;
+  let end = max - 1;
+  const last = clean.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${clean.slice(0, end)}…`;
 }
 
 const ACTION: Partial<Record<Notification["type"], (incident: Incident) => PagerdutyEvent["event_action"]>> = {

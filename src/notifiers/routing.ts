@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Incident } from "../core/incident.js";
-import { IdSchema, KindSchema, SeveritySchema, severityRank } from "../core/schemas.js";
+import { EnvironmentSchema, IdSchema, KindSchema, SeveritySchema, severityRank } from "../core/schemas.js";
 import { RetryOptionsSchema } from "./http.js";
 import { NOTIFICATION_EVENTS, type NotificationEvent, type Notifier, type Route } from "./contract.js";
 
@@ -18,6 +18,8 @@ export const RouteSchema = z
     severities: z.array(SeveritySchema).min(1).optional(),
     kinds: z.array(KindSchema).min(1).optional(),
     agents: z.array(IdSchema).min(1).max(1000).optional(),
+    environments: z.array(EnvironmentSchema).min(1).optional(),
+    workspaces: z.array(IdSchema).min(1).max(1000).optional(),
     events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).optional(),
     digest: z.object({ everyMs: z.number().int().min(1000).max(7 * 86_400_000) }).strict().optional(),
     recurredEveryMs: z.number().int().min(0).max(7 * 86_400_000).optional(),
@@ -41,7 +43,9 @@ export const RoutesSchema = z
       }
       seen.set(route.notifier.name, route.notifier);
       const retry = RetryOptionsSchema.safeParse(route.notifier.retry ?? {});
-      if (!retry.success) ctx.addIssue({ code: "custom", path: [i, "notifier", "retry"], message: "must be { attempts 1-100, minDelayMs, maxDelayMs }" });
+      for (const issue of retry.success ? [] : retry.error.issues) {
+        ctx.addIssue({ code: "custom", path: [i, "notifier", "retry", ...issue.path.map(String)], message: `${issue.message} (a retry policy is { attempts 1-100000, minDelayMs, maxDelayMs, maxAgeMs up to 30 days })` });
+      }
       const timeout = route.notifier.timeoutMs;
       if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= 600_000)) {
         ctx.addIssue({ code: "custom", path: [i, "notifier", "timeoutMs"], message: "must be 1 to 600000 ms" });
@@ -56,6 +60,8 @@ export function routeMatches(route: Route, event: NotificationEvent, incident: I
     (route.severities === undefined || route.severities.includes(incident.severity)) &&
     (route.kinds === undefined || route.kinds.includes(incident.kind)) &&
     (route.agents === undefined || (incident.agentId !== null && route.agents.includes(incident.agentId))) &&
+    (route.environments === undefined || route.environments.includes(incident.environment)) &&
+    (route.workspaces === undefined || route.workspaces.includes(incident.workspaceId)) &&
     (route.events === undefined || route.events.includes(event))
   );
 }

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { parseOrThrow } from "../core/schemas.js";
 import { defineNotifier, type Notification, type Notifier } from "./contract.js";
-import { describeUrl, HttpNotifierOptions, postJson, type HttpNotifierBaseOptions } from "./http.js";
+import { describeUrl, hasCredentials, HttpNotifierOptions, NO_CREDENTIALS, postJson, type HttpNotifierBaseOptions } from "./http.js";
 
 export interface WebhookNotifierOptions extends HttpNotifierBaseOptions {
   /** Where to POST each notification (http or https). */
@@ -15,7 +15,11 @@ export interface WebhookNotifierOptions extends HttpNotifierBaseOptions {
 
 const OptionsSchema = z
   .object({
-    url: z.string().url().refine((u) => /^https?:/.test(u), "must be an http or https URL"),
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:/.test(u), "must be an http or https URL")
+      .refine((u) => !hasCredentials(u), NO_CREDENTIALS),
     secret: z
       .string()
       .regex(/^whsec_[A-Za-z0-9+/]{22,}={0,2}$/, "must be a Standard Webhooks secret: whsec_ followed by base64 (at least 16 bytes)")

@@ -4,7 +4,9 @@ import { numbered } from "../core/ingest.js";
 import { copyJson } from "../core/plain.js";
 import { emptyCounts, matchesQuery, type ListQuery } from "../core/query.js";
 import { SEVERITIES, STATUSES } from "../core/schemas.js";
+import { changeOfReport } from "../core/notification.js";
 import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
+import { memoryOutbox } from "./memory-outbox.js";
 import { mergeBuckets, SortedBucket } from "./sorted-bucket.js";
 
 interface Workspace {
@@ -34,6 +36,7 @@ export function memoryStore(): IncidentStore {
   const workspaces = new Map<string, Workspace>();
   /** Every incident id of every workspace: ids are unique store-wide, as in the SQL stores. */
   const ids = new Set<string>();
+  const changes = memoryOutbox();
   let closed = false;
 
   const emptyWorkspace = (): Workspace => ({
@@ -129,6 +132,8 @@ export function memoryStore(): IncidentStore {
   return defineStore({
     name: "memory",
     durable: false,
+    outbox: changes.outbox,
+    feed: changes.feed,
 
     async ingest(request: IngestRequest): Promise<IngestResult> {
       // everything that can throw (decide, snapshot, a repeated id) runs before the first write
@@ -167,6 +172,8 @@ export function memoryStore(): IncidentStore {
       });
       if (request.merge) recordSeen(ws, request.fingerprint, request.at);
       if (key !== null) ws.idempotency.set(key, incident.id);
+      const change = changeOfReport(decision.outcome, incident, existing, request.at);
+      if (change) changes.append(change);
       return { outcome: decision.outcome, incident: copyJson(incident) };
     },
 
@@ -179,6 +186,7 @@ export function memoryStore(): IncidentStore {
       // apply worked on a copy and built its result fresh: stored as it is, handed out as a copy
       put(ws, result.incident);
       append(ws.activity, id, result.activity);
+      changes.append({ workspaceId, incidentId: id, event: result.event, at: result.activity.at, incident: result.incident, previous: current });
       return copyJson(result.incident);
     },
 

@@ -5,8 +5,9 @@ import { asIncidentError, ClosedError, NotFoundError, StorageError, type Inciden
 import { parseOrThrow } from "../core/schemas.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
-import { defineStore, type IncidentStore, type IngestRequest, type IngestResult, type Outbox, type OutboxEntry } from "./contract.js";
-import { outboxParams, outboxSql, rowToDelivery, type OutboxRow } from "./sql-outbox.js";
+import { changeOfReport, type ChangeInput } from "../core/notification.js";
+import { defineStore, type ChangeFeed, type IncidentStore, type IngestRequest, type IngestResult, type Outbox } from "./contract.js";
+import { changeParams, listParam, outboxParams, outboxSql, rowToChange, rowToDelivery, type ChangeRow, type OutboxRow } from "./sql-outbox.js";
 import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
 import {
   countDeltas,
@@ -220,12 +221,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const read = (row: IncidentRow): Incident => rowToIncident(row, NAME);
   const outboxText = outboxSql("postgres", `${s}.`);
-  const addDeliveries = async (client: PgClient, entries: readonly unknown[] | undefined, at: string): Promise<void> => {
-    const rows = (entries ?? []) as OutboxEntry[];
-    if (rows.length === 0) return;
-    // every delivery of the change in one statement
-    await client.query(outboxText.insertRows(rows.length), rows.flatMap((entry) => outboxParams(entry, at)));
-  };
+  const appendChange = (client: PgClient, change: ChangeInput) => client.query(statement("change", outboxText.appendChange, changeParams(change)));
 
   /** Count cells change in one of 16 shards per cell, so concurrent writers rarely wait on the same row. */
   const countUpsert = (p: (value: unknown) => string, workspaceId: string, d: ReturnType<typeof countDeltas>[number], shard: number) =>
@@ -320,6 +316,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         parts.push(`act AS (INSERT INTO ${s}.activity (id, incident_id, version, data)
           VALUES (${p(activity.id)}, ${p(activity.incidentId)}, ${p(activity.version)}, ${p(JSON.stringify(activity))}))`);
       }
+      const change = changeOfReport(decision.outcome, created ? numbered(decision.incident, 0) : decision.incident, existing, request.at)!;
+      const [cw, ci, ce, ca, cIncident, cPrevious] = changeParams(change);
+      // a new incident's number is only known inside the statement: the feed's copy takes it from there
+      const incidentJson = created ? `jsonb_set(CAST(${p(cIncident)} AS jsonb), '{number}', to_jsonb((SELECT number FROM inc)))` : `CAST(${p(cIncident)} AS jsonb)`;
+      parts.push(`chg AS (INSERT INTO ${s}.changes (workspace_id, incident_id, event, at, incident, previous)
+        VALUES (${p(cw)}, ${p(ci)}, ${p(ce)}, ${p(ca)}, ${incidentJson}, CAST(${p(cPrevious)} AS jsonb)))`);
       parts.push(`occ AS (INSERT INTO ${s}.occurrences (workspace_id, incident_id, kind, fingerprint, run_id, event_id, trace_id, at)
         VALUES (${[workspaceId, r.id, request.kind, fingerprint, request.runId, request.eventId, request.traceId, request.at].map(p).join(", ")})
         ON CONFLICT DO NOTHING RETURNING seq)`);
@@ -331,13 +333,34 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       // the same (runId, eventId) reported concurrently under another fingerprint: undo, report a duplicate
       if (Number(written.occurrences) === 0) throw new RetryAsDuplicate();
       const incident = created ? numbered(decision.incident, Number(written.number)) : decision.incident;
-      await addDeliveries(client, request.deliveries?.(incident, decision.outcome), request.at);
       return { outcome: decision.outcome, incident };
     }, request.runId !== null && request.eventId !== null);
 
+  const planLock = `SELECT pg_try_advisory_xact_lock(${MIGRATION_LOCK}, hashtext(${quote(`${schemaName} plan`)})) AS locked`;
   const outbox: Outbox = {
+    plan: (limit, planner) =>
+      tx("outbox plan failed", async (client) => {
+        // one planner at a time: another process planning now takes these changes itself
+        if (!(await client.query(planLock)).rows[0].locked) return 0;
+        const changes = ((await client.query(outboxText.unplanned, [limit])).rows as ChangeRow[]).map(rowToChange);
+        if (changes.length === 0) return 0;
+        const incidents = [...new Set(changes.map((c) => c.incidentId))];
+        const notified = new Set(((await client.query(outboxText.notifiedOf, [incidents])).rows as Array<{ notifier: string; incident_id: string }>).map((r) => JSON.stringify([r.notifier, r.incident_id])));
+        const entries = planner(changes, (notifier, incidentId) => notified.has(JSON.stringify([notifier, incidentId])));
+        const now = new Date().toISOString();
+        for (let i = 0; i < entries.length; i += 100) {
+          const rows = entries.slice(i, i + 100);
+          await client.query(outboxText.insertRows(rows.length), rows.flatMap((entry) => outboxParams(entry, now)));
+        }
+        const pairs = [...new Set(entries.map((e) => JSON.stringify([e.notifier, e.incidentId])))].map((k) => JSON.parse(k) as [string, string]);
+        if (pairs.length > 0) {
+          await client.query(`INSERT INTO ${s}.notified (notifier, incident_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`, [pairs.map((x) => x[0]), pairs.map((x) => x[1])]);
+        }
+        await client.query(outboxText.markPlanned, [changes.map((c) => String(c.seq))]);
+        return changes.length;
+      }),
     async claim(request) {
-      const rows: Array<OutboxRow & { seq: string }> = await query("outbox claim failed", outboxText.claim, [request.now, request.worker, request.notifiers, request.limit, request.leaseUntil]);
+      const rows: Array<OutboxRow & { seq: string }> = await query("outbox claim failed", outboxText.claim, [request.now, request.worker, request.notifier, request.limit, request.leaseUntil]);
       return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(rowToDelivery);
     },
     async settle(id, worker, outcome) {
@@ -346,19 +369,38 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async release(worker) {
       await query("outbox release failed", outboxText.release, [worker]);
     },
-    async prune(before) {
-      return (await execute("outbox prune failed", outboxText.prune, [before])).rowCount ?? 0;
+    async prune({ settledBefore, changesBefore }) {
+      await execute("outbox prune failed", outboxText.pruneChanges, [changesBefore, settledBefore]);
+      return (await execute("outbox prune failed", outboxText.prune, [settledBefore])).rowCount ?? 0;
     },
     async deliveries(q) {
-      const rows: OutboxRow[] = await query("outbox read failed", outboxText.list, [q.status ?? null, q.limit]);
+      const rows: OutboxRow[] = await query("outbox read failed", outboxText.list, [q.status ?? null, q.notifier ?? null, listParam("postgres", q.ids), q.limit]);
       return rows.map(rowToDelivery);
     },
+    async retry(q, update) {
+      return (await execute("outbox retry failed", outboxText.retry, [update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("postgres", q.ids)])).rowCount ?? 0;
+    },
+    async heartbeat(names, now) {
+      for (const name of names) await execute("outbox heartbeat failed", outboxText.heartbeat, [name, now]);
+    },
+    async stranded(before) {
+      return (await query("outbox read failed", outboxText.stranded, [before])).map((r: { notifier: string }) => r.notifier);
+    },
+    async bury(notifier, error, at) {
+      return ((await query("outbox update failed", outboxText.bury, [error, at, notifier])) as OutboxRow[]).map(rowToDelivery);
+    },
+  };
+
+  const feed: ChangeFeed = {
+    read: async (q) => ((await query("feed read failed", outboxText.readChanges, [q.after, q.workspaceId ?? null, q.limit])) as ChangeRow[]).map(rowToChange),
+    head: async () => Number((await query("feed read failed", outboxText.head, []))[0].seq),
   };
 
   return defineStore({
     name: NAME,
     durable: true,
     outbox,
+    feed,
     migrate,
     async ingest(request) {
       try {
@@ -377,7 +419,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         if (result === null) return current;
         await update(client, current, result.incident);
         await addActivity(client, result.activity);
-        await addDeliveries(client, result.deliveries, result.activity.at);
+        await appendChange(client, { workspaceId, incidentId: id, event: result.event, at: result.activity.at, incident: result.incident, previous: current });
         return result.incident;
       }),
     async get(workspaceId, id) {
@@ -463,6 +505,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
 class RetryAsDuplicate extends Error {}
 
+/** A string as an SQL literal. */
+function quote(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 /**
  * 80 bits of SHA-256 as 20 hex digits: statement names are cut at 63 bytes by the server, and two
  * schemas (or two statements) must never share one, even when someone picks the names to collide.
@@ -523,7 +570,7 @@ async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
     await client.query("COMMIT");
     // fresh tables have no statistics until autovacuum gets to them: without, the planner may sort a
     // whole workspace for a first page instead of walking an index
-    if (pending.length > 0) await client.query(`ANALYZE ${s}.incidents, ${s}.occurrences, ${s}.outbox`).catch(() => undefined);
+    if (pending.length > 0) await client.query(`ANALYZE ${s}.incidents, ${s}.occurrences, ${s}.outbox, ${s}.changes`).catch(() => undefined);
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;

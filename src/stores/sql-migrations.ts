@@ -316,6 +316,52 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string | Rec
       postgres: "SELECT 1;",
     },
   },
+  {
+    version: 7,
+    name: "change feed: every committed change in order, planned into the outbox by whichever process delivers",
+    template: {
+      sqlite: `
+        CREATE TABLE changes (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          workspace_id TEXT NOT NULL,
+          incident_id TEXT NOT NULL,
+          event TEXT NOT NULL,
+          at TEXT NOT NULL,
+          planned INTEGER NOT NULL DEFAULT 0,
+          -- wall-clock time of the write (the host's clock may be a fake one): what pruning goes by
+          written_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+          incident TEXT NOT NULL,
+          previous TEXT
+        );
+        CREATE INDEX changes_unplanned ON changes (seq) WHERE planned = 0;
+        CREATE INDEX changes_by_workspace ON changes (workspace_id, seq);
+        CREATE INDEX changes_written ON changes (written_at);
+        -- which notifiers were ever sent something about an incident: they get its follow-ups
+        CREATE TABLE notified (notifier TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (incident_id, notifier)) WITHOUT ROWID;
+        CREATE TABLE notifier_heartbeats (notifier TEXT PRIMARY KEY, seen_at TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX outbox_by_notifier ON outbox (notifier, status, seq);
+      `,
+      postgres: `
+        CREATE TABLE {t}changes (
+          seq BIGSERIAL PRIMARY KEY,
+          workspace_id TEXT NOT NULL,
+          incident_id TEXT NOT NULL,
+          event TEXT NOT NULL,
+          at TEXT NOT NULL,
+          planned SMALLINT NOT NULL DEFAULT 0,
+          written_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          incident JSONB NOT NULL,
+          previous JSONB
+        );
+        CREATE INDEX changes_unplanned ON {t}changes (seq) WHERE planned = 0;
+        CREATE INDEX changes_by_workspace ON {t}changes (workspace_id, seq);
+        CREATE INDEX changes_written ON {t}changes (written_at);
+        CREATE TABLE {t}notified (notifier TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (incident_id, notifier));
+        CREATE TABLE {t}notifier_heartbeats (notifier TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
+        CREATE INDEX outbox_by_notifier ON {t}outbox (notifier, status, seq);
+      `,
+    },
+  },
 ];
 
 /** The migrations for one dialect; `schema` (PostgreSQL) prefixes every table. */

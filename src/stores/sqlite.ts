@@ -4,8 +4,9 @@ import { asIncidentError, ClosedError, NotFoundError, StorageError, type Inciden
 import { parseOrThrow } from "../core/schemas.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
-import { defineStore, type ClaimedDelivery, type IncidentStore, type IngestResult, type Outbox, type OutboxEntry } from "./contract.js";
-import { named, outboxParams, outboxSql, rowToDelivery, type OutboxRow } from "./sql-outbox.js";
+import { changeOfReport, type ChangeInput } from "../core/notification.js";
+import { defineStore, type ChangeFeed, type ClaimedDelivery, type IncidentStore, type IngestResult, type Outbox } from "./contract.js";
+import { changeParams, listParam, named, outboxParams, outboxSql, rowToChange, rowToDelivery, type ChangeRow, type OutboxRow } from "./sql-outbox.js";
 import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
 import {
   countDeltas,
@@ -157,17 +158,10 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
   };
 
   const outboxText = outboxSql("sqlite", "");
-  const outboxSt = {
-    insert: db.prepare(outboxText.insert),
-    claim: db.prepare(outboxText.claim),
-    claimUpdate: db.prepare(outboxText.claimUpdate),
-    settle: db.prepare(outboxText.settle),
-    release: db.prepare(outboxText.release),
-    prune: db.prepare(outboxText.prune),
-    list: db.prepare(outboxText.list),
-  };
-  const addDeliveries = (entries: readonly unknown[] | undefined, at: string): void => {
-    for (const entry of (entries ?? []) as OutboxEntry[]) outboxSt.insert.run(named(outboxParams(entry, at)));
+  const { insertRows: _many, ...texts } = outboxText;
+  const outboxSt = Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, db.prepare(text)])) as Record<keyof typeof texts, SqliteStatement>;
+  const appendChange = (change: ChangeInput | null): void => {
+    if (change) outboxSt.appendChange.run(named(changeParams(change)));
   };
 
   // list queries vary only by which filters are present: a handful of shapes, each prepared once
@@ -221,7 +215,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     if (decision.outcome !== "recurred") sql.insertSnapshot.run(incident.id, incident.episodes.length, JSON.stringify(request.snapshot()));
     if (decision.activity) addActivity(decision.activity);
     sql.insertOccurrence.run(workspaceId, incident.id, request.kind, fingerprint, request.runId, request.eventId, request.traceId, request.at);
-    addDeliveries(request.deliveries?.(incident, decision.outcome), request.at);
+    appendChange(changeOfReport(decision.outcome, incident, existing, request.at));
     return { outcome: decision.outcome, incident };
   });
 
@@ -233,17 +227,35 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     if (result === null) return current;
     update(current, result.incident);
     addActivity(result.activity);
-    addDeliveries(result.deliveries, result.activity.at);
+    appendChange({ workspaceId, incidentId: id, event: result.event, at: result.activity.at, incident: result.incident, previous: current });
     return result.incident;
   });
 
   const claim = db.transaction((request: Parameters<Outbox["claim"]>[0]): ClaimedDelivery[] => {
-    const rows = outboxSt.claim.all(named([request.now, request.worker, JSON.stringify(request.notifiers), request.limit, request.leaseUntil])) as Array<OutboxRow & { seq: number }>;
+    const rows = outboxSt.claim.all(named([request.now, request.worker, request.notifier, request.limit, request.leaseUntil])) as Array<OutboxRow & { seq: number }>;
     for (const row of rows) outboxSt.claimUpdate.run(request.worker, request.leaseUntil, row.seq);
     return rows.map(rowToDelivery);
   });
 
+  const plan = (limit: number, planner: Parameters<Outbox["plan"]>[1]): number => {
+    const changes = (outboxSt.unplanned.all(named([limit])) as ChangeRow[]).map(rowToChange);
+    if (changes.length === 0) return 0;
+    const incidents = [...new Set(changes.map((c) => c.incidentId))];
+    const notified = new Set((outboxSt.notifiedOf.all(named([JSON.stringify(incidents)])) as Array<{ notifier: string; incident_id: string }>).map((r) => JSON.stringify([r.notifier, r.incident_id])));
+    const entries = planner(changes, (notifier, incidentId) => notified.has(JSON.stringify([notifier, incidentId])));
+    const now = new Date().toISOString();
+    for (const entry of entries) {
+      outboxSt.insert.run(named(outboxParams(entry, now)));
+      outboxSt.addNotified.run(named([entry.notifier, entry.incidentId]));
+    }
+    outboxSt.markPlanned.run(named([JSON.stringify(changes.map((c) => c.seq))]));
+    return changes.length;
+  };
+  const planTx = db.transaction(plan);
+
   const outbox: Outbox = {
+    // planning shares the group commit with reports
+    plan: (limit, planner) => write("outbox plan failed", (): number => planTx(limit, planner), (): number => planTx.immediate(limit, planner)),
     claim: (request) => guard("outbox claim failed", () => claim.immediate(request)),
     // settles share the group commit with reports: a poll's worth of them is one transaction
     settle: (id, worker, outcome) => {
@@ -254,8 +266,28 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
       guard("outbox release failed", () => {
         outboxSt.release.run(named([worker]));
       }),
-    prune: (before) => guard("outbox prune failed", () => outboxSt.prune.run(named([before])).changes),
-    deliveries: (query) => guard("outbox read failed", () => (outboxSt.list.all(named([query.status ?? null, query.limit])) as OutboxRow[]).map(rowToDelivery)),
+    prune: ({ settledBefore, changesBefore }) =>
+      guard("outbox prune failed", () => {
+        outboxSt.pruneChanges.run(named([changesBefore, settledBefore]));
+        return outboxSt.prune.run(named([settledBefore])).changes;
+      }),
+    deliveries: (q) =>
+      guard("outbox read failed", () =>
+        (outboxSt.list.all(named([q.status ?? null, q.notifier ?? null, listParam("sqlite", q.ids), q.limit])) as OutboxRow[]).map(rowToDelivery),
+      ),
+    retry: (q, update) =>
+      guard("outbox retry failed", () => outboxSt.retry.run(named([update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("sqlite", q.ids)])).changes),
+    heartbeat: (names, now) =>
+      guard("outbox heartbeat failed", () => {
+        for (const name of names) outboxSt.heartbeat.run(named([name, now]));
+      }),
+    stranded: (before) => guard("outbox read failed", () => (outboxSt.stranded.all(named([before])) as Array<{ notifier: string }>).map((r) => r.notifier)),
+    bury: (notifier, error, at) => guard("outbox update failed", () => (outboxSt.bury.all(named([error, at, notifier])) as OutboxRow[]).map(rowToDelivery)),
+  };
+
+  const feed: ChangeFeed = {
+    read: (q) => guard("feed read failed", () => (outboxSt.readChanges.all(named([q.after, q.workspaceId ?? null, q.limit])) as ChangeRow[]).map(rowToChange)),
+    head: () => guard("feed read failed", () => (outboxSt.head.get() as { seq: number }).seq),
   };
 
   /**
@@ -339,6 +371,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     name: NAME,
     durable,
     outbox,
+    feed,
     // inside the shared transaction, better-sqlite3 runs each of these in a savepoint
     ingest: (request) => write("report failed", (): IngestResult => ingest(request), (): IngestResult => ingest.immediate(request)),
     mutate: (workspaceId, id, apply) =>
