@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createIncidents, type Incident } from "agent-incidents";
-import { callbackNotifier, type Notification, type NotificationEvent, type Route } from "agent-incidents/notifiers";
+import { createIncidents, ValidationError, type Incident } from "agent-incidents";
+import { callbackNotifier, routeMatches, type Notification, type NotificationEvent, type Route } from "agent-incidents/notifiers";
+import { HOSTILE, incident as anIncident } from "./hostile.js";
 import { until } from "./receiver.js";
 
 const SEVERITIES = ["critical", "high", "medium", "low"] as const;
@@ -14,6 +15,8 @@ function expected(filters: Omit<Route, "notifier">, event: NotificationEvent, in
   if (filters.severities && !filters.severities.includes(incident.severity)) return false;
   if (filters.kinds && !filters.kinds.includes(incident.kind)) return false;
   if (filters.agents && !(incident.agentId && filters.agents.includes(incident.agentId))) return false;
+  if (filters.environments && !filters.environments.includes(incident.environment)) return false;
+  if (filters.workspaces && !filters.workspaces.includes(incident.workspaceId)) return false;
   if (filters.events && !filters.events.includes(event)) return false;
   return true;
 }
@@ -144,5 +147,81 @@ describe("route validation", () => {
     expect(() => createIncidents({ routes: [{ notifier: a, events: ["exploded" as never] }] })).toThrow(/routes\.0\.events\.0/);
     expect(() => createIncidents({ routes: [{ notifier: { name: "x" } as never }] })).toThrow(/must be a Notifier/);
     expect(() => createIncidents({ routes: [{ notifier: a, digest: { everyMs: 5 } }] })).toThrow(/digest\.everyMs/);
+  });
+});
+
+describe("routes by environment and workspace", () => {
+  const notifier = callbackNotifier(async () => undefined, { name: "cb" });
+  const ENVIRONMENTS = ["production", "staging", "development", "test"] as const;
+  const WORKSPACES = ["ws_a", "ws_b", HOSTILE.mention, "ws_\uD83D\uDE00"] as const;
+
+  it("routeMatches sends an incident only where its environment and workspace are listed", () => {
+    const route: Route = { notifier, environments: ["production", "staging"], workspaces: ["ws_a", HOSTILE.mention] };
+    expect(routeMatches(route, "created", anIncident({ environment: "production", workspaceId: "ws_a" }))).toBe(true);
+    expect(routeMatches(route, "created", anIncident({ environment: "staging", workspaceId: HOSTILE.mention }))).toBe(true);
+    expect(routeMatches(route, "created", anIncident({ environment: "development", workspaceId: "ws_a" }))).toBe(false);
+    expect(routeMatches(route, "created", anIncident({ environment: "production", workspaceId: "ws_b" }))).toBe(false);
+    expect(routeMatches(route, "created", anIncident({ environment: "production", workspaceId: "<!channel> " }))).toBe(false);
+    expect(routeMatches({ notifier }, "created", anIncident({ environment: "test", workspaceId: "anything" }))).toBe(true);
+  });
+
+  it("routeMatches agrees with the documented filters for every combination", () => {
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            minSeverity: fc.constantFrom(...SEVERITIES),
+            kinds: fc.uniqueArray(fc.constantFrom("policy_blocked", "execution_failed", "anomaly"), { minLength: 1 }),
+            agents: fc.uniqueArray(fc.constantFrom("agt_a", "agt_b"), { minLength: 1 }),
+            environments: fc.uniqueArray(fc.constantFrom(...ENVIRONMENTS), { minLength: 1 }),
+            workspaces: fc.uniqueArray(fc.constantFrom(...WORKSPACES), { minLength: 1 }),
+            events: fc.uniqueArray(fc.constantFrom(...EVENTS), { minLength: 1 }),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.record({
+          severity: fc.constantFrom(...SEVERITIES),
+          kind: fc.constantFrom("policy_blocked", "execution_failed", "anomaly", "manual"),
+          agentId: fc.constantFrom("agt_a", "agt_b", null),
+          environment: fc.constantFrom(...ENVIRONMENTS),
+          workspaceId: fc.constantFrom(...WORKSPACES, "ws_other"),
+        }),
+        fc.constantFrom(...EVENTS),
+        (filters, fields, event) => {
+          const subject = anIncident(fields);
+          expect(routeMatches({ notifier, ...filters }, event, subject)).toBe(expected(filters, event, subject));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("are validated: createIncidents({ routes }) says which value is wrong", () => {
+    const invalid = (filters: Record<string, unknown>): ValidationError => {
+      try {
+        createIncidents({ routes: [{ notifier, ...filters } as Route] });
+      } catch (error) {
+        if (error instanceof ValidationError) return error;
+        throw error;
+      }
+      throw new Error(`accepted ${JSON.stringify(filters)}`);
+    };
+    expect(invalid({ environments: [] }).message).toMatch(/routes\.0\.environments: /);
+    expect(invalid({ environments: ["prod"] }).message).toMatch(/routes\.0\.environments\.0: .*"production"\|"staging"\|"development"\|"test"/);
+    expect(invalid({ environments: "production" }).message).toMatch(/routes\.0\.environments: /);
+    expect(invalid({ workspaces: [] }).message).toMatch(/routes\.0\.workspaces: /);
+    expect(invalid({ workspaces: ["ws\u0000"] }).message).toMatch(/routes\.0\.workspaces\.0: must not contain NUL or unpaired surrogate characters/);
+    expect(invalid({ workspaces: ["ws\uD800"] }).message).toMatch(/routes\.0\.workspaces\.0: must not contain NUL/);
+    expect(invalid({ workspaces: ["x".repeat(201)] }).message).toMatch(/routes\.0\.workspaces\.0: must be at most 200 characters/);
+    expect(invalid({ workspaces: ["  "] }).message).toMatch(/routes\.0\.workspaces\.0: must not be empty/);
+    expect(invalid({ workspaces: Array.from({ length: 1001 }, (_, i) => `ws_${i}`) }).message).toMatch(/routes\.0\.workspaces: /);
+    expect(invalid({ workspaces: [42] }).message).toMatch(/routes\.0\.workspaces\.0: /);
+  });
+
+  it("accepts every environment and up to 1000 workspaces", async () => {
+    const incidents = createIncidents({
+      routes: [{ notifier, environments: ["production", "staging", "development", "test"], workspaces: Array.from({ length: 1000 }, (_, i) => `ws_${i}`) }],
+    });
+    await incidents.close();
   });
 });
