@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createIncidents, type IncidentEvent } from "agent-incidents";
 import { pagerdutyNotifier } from "agent-incidents/notifiers";
 import { ROOT } from "../e2e/spawn.js";
+import { attempt, digest, hasLoneSurrogate, HOSTILE, incident, notification, strings } from "./hostile.js";
 import { startReceiver, until } from "./receiver.js";
 
 // PagerDuty's own published description of the Events API v2, from ../shared/fixtures next to
@@ -90,6 +91,41 @@ describe("pagerdutyNotifier", () => {
     await until(() => failed.length === 2);
     expect(receiver.requests).toHaveLength(5);
     expect(failed.map((f) => f.data.attempts)).toEqual([1, 1]);
+  });
+
+  it("sends hostile incidents as requests PagerDuty accepts: valid, the summary within 1024 characters on one line, no broken text", async () => {
+    const receiver = await startReceiver((_r, _i, res) => void res.writeHead(202).end('{"status":"success"}'));
+    open.push(receiver);
+    const notifier = pagerdutyNotifier({ routingKey: "R0UTINGKEY123", url: receiver.url, linkTo: (i) => (i.number === 1 ? "https://console.example.com/incidents/1" : "javascript:alert(1)") });
+    const hostile = [
+      incident({ number: 1, title: HOSTILE.huge, summary: HOSTILE.huge, severityReason: { rule: "r", explanation: HOSTILE.huge } }),
+      // a surrogate pair where the 1024-character cut falls
+      incident({ number: 2, title: `${"a".repeat(1020)}😀😀` }),
+      incident({ number: 3, title: `${HOSTILE.controls} ${HOSTILE.nul} ${HOSTILE.loneSurrogates}`, agentId: HOSTILE.mention, summary: HOSTILE.loneSurrogates }),
+      incident({ number: 4, title: "", agentId: null, workspaceId: `ws_${HOSTILE.link}` }),
+    ];
+    for (const subject of hostile) await notifier.send([notification(subject)], attempt());
+    await notifier.send([digest([incident({ number: 5, status: "resolved", title: HOSTILE.nul }), ...hostile])], attempt());
+    const events = receiver.bodies() as unknown as Array<Record<string, any>>;
+    expect(events.map((e) => e["event_action"])).toEqual(["trigger", "trigger", "trigger", "trigger", "resolve", "trigger", "trigger", "trigger", "trigger"]);
+    for (const [i, request] of receiver.requests.entries()) {
+      const event = events[i]!;
+      expect(validate(event), JSON.stringify(validate.errors)).toBe(true);
+      expect(request.body.length).toBeLessThan(512 * 1024); // PagerDuty's limit for one event
+      for (const text of strings(event)) expect(hasLoneSurrogate(text)).toBe(false);
+      if (event["event_action"] !== "trigger") continue;
+      const summary = event["payload"]["summary"] as string;
+      expect(summary.length).toBeLessThanOrEqual(1024);
+      expect(summary).not.toMatch(/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/);
+    }
+    expect(events[0]!["payload"]["summary"]).toBe(`#1 ${"<".repeat(1020)}…`);
+    expect(events[0]!["links"]).toEqual([{ href: "https://console.example.com/incidents/1", text: "Incident #1" }]);
+    expect(events[1]!["payload"]["summary"]).toBe(`#2 ${"a".repeat(1020)}…`);
+    expect(events[2]!["payload"]).toMatchObject({ source: "<!channel>", component: "<!channel>", custom_details: { summary: "high \uFFFD low \uFFFD end" } });
+    expect(events[2]!["payload"]["summary"]).toContain("high \uFFFD low \uFFFD end");
+    expect(events[2]).not.toHaveProperty("links");
+    expect(events[3]!["payload"]).toMatchObject({ summary: "#4 ", source: `workspace ws_${HOSTILE.link}` });
+    expect(events[3]!["payload"]).not.toHaveProperty("component");
   });
 
   it("does not name its routing key", () => {
