@@ -1,414 +1,242 @@
 /**
- * Delivery of notifications. A committed change reaches `plan`, which matches it against the
- * routes and makes one entry per notifier (a digest route's entry waits for the end of its
- * interval). With a store that has an outbox, the entries were written in the change's own
- * transaction and a worker loop claims, sends and settles them; without one, they go to
- * in-memory queues, one per notifier. Either way a notifier's failures and slowness stay its own,
- * and nothing here runs on the report's path.
+ * Delivery of notifications, in the process that has routes. A committed change (made here or by
+ * any other process sharing the store) is in the store's change feed; the planning loop turns
+ * unplanned changes into outbox entries (planner.ts), and one lane per notifier claims, sends and
+ * settles them (worker.ts). This file wires the two, keeps the outbox tidy (pruning, notifiers no
+ * process has any more), offers the dead letters for inspection and re-sending, and closes all of
+ * it within a deadline. Nothing here runs on a report's path.
  */
-import { describeError } from "../core/errors.js";
+import { z } from "zod";
+import { ValidationError } from "../core/errors.js";
 import type { Incident } from "../core/incident.js";
-import type { ClaimedDelivery, OutboxEntry, Outbox } from "../stores/contract.js";
-import { DeliveryError, type Notification, type NotificationEvent, type Notifier, type RetryPolicy, type Route } from "./contract.js";
-import { routeMatches } from "./routing.js";
+import type { ClaimedDelivery, DeliveryRecord, DeliveryStatus, Notification } from "../core/notification.js";
+import { IdSchema, parseArgument } from "../core/schemas.js";
+import type { Outbox } from "../stores/contract.js";
+import type { RetryPolicy, Route } from "./contract.js";
+import { createPlanner } from "./planner.js";
+import { backoff, createLane, type Lane, type Target } from "./worker.js";
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, minDelayMs: 1000, maxDelayMs: 60_000 };
+export { backoff };
+
+/** Keeps trying for 24 h, backing off from 1 s up to 5 min; no limit on tries. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: Number.POSITIVE_INFINITY, minDelayMs: 1000, maxDelayMs: 300_000, maxAgeMs: 86_400_000 };
 const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_RECURRED_EVERY_MS = 60 * 60 * 1000;
+const PLAN_BATCH = 200;
+const MAINTENANCE_MS = 60_000;
 
 export interface DeliveryOptions {
   routes: readonly Route[];
-  /** The store's outbox, when it has one: deliveries then survive restarts. */
-  outbox: Outbox | undefined;
-  now(): string;
+  /** The store's outbox, or the engine's in-memory one. */
+  outbox: Outbox;
+  /** Whether the outbox outlives the process: when not, what is left at `close()` is reported. */
+  durable: boolean;
   newId(prefix: string): string;
   /** Called once a notification is given up on. */
   failed(notification: Notification, notifier: string, attempts: number, error: string): void;
   /** How long `close()` waits for deliveries in flight (default 5000 ms). */
   closeTimeoutMs: number;
-  /** How often the outbox is polled for retries and other processes' entries (default 1000 ms). */
+  /** How often the feed and the outbox are polled for other processes' changes and for retries (default 1000 ms). */
   pollMs: number;
   /** How long a claim lasts before another worker may take the entry (default 60 000 ms; at least twice the longest notifier timeout). */
   leaseMs: number;
   /** Delivered and dead outbox entries are pruned after this long (default 7 days). */
   retentionMs: number;
+  /** Pending entries of a notifier no process has had for this long are given up on and reported (default 1 h). */
+  strandedAfterMs: number;
+}
+
+/** Dead letters and re-sending, as `incidents.deliveries` offers them. */
+export interface Deliveries {
+  /** Deliveries, newest first: `status` and `notifier` filter, `limit` 1-500 (default 50). */
+  list(query?: { status?: DeliveryStatus; notifier?: string; limit?: number }): Promise<DeliveryRecord[]>;
+  /**
+   * Sends deliveries again, from their first try: the given ids, or every pending and dead one
+   * matching the filter (`status`, `notifier`); `to` moves them to another notifier (one renamed,
+   * say). Delivered ones are left alone. Resolves to how many will be sent.
+   */
+  retry(target: readonly string[] | { status?: "pending" | "dead"; notifier?: string; to?: string }, options?: { to?: string }): Promise<number>;
 }
 
 export interface Delivery {
-  /** Whether any route exists: without one, nothing is planned. */
+  /** Whether any route exists: without one, nothing is planned or sent. */
   readonly active: boolean;
-  /** The entries a committed change makes. Called inside the store's transaction when it has an outbox. */
-  plan(event: NotificationEvent, incident: Incident, previous?: Incident): OutboxEntry[];
-  /** After the commit: queue the entries in memory (no outbox) or wake the outbox worker. */
-  dispatch(entries: readonly OutboxEntry[]): void;
-  /** Stops taking work, waits for deliveries in flight up to the deadline, gives back claims. */
+  /** A change was committed in this process: plan and send it soon. */
+  poke(): void;
+  readonly deliveries: Deliveries;
+  /** Delivers what is due within the deadline, gives back claims, reports what is lost. */
   close(): Promise<void>;
 }
 
-interface Job {
-  entries: ClaimedDelivery[];
-  notification: Notification;
-}
-
-/** Full jitter: a random wait up to the exponential ceiling of this attempt. */
-export function backoff(policy: RetryPolicy, attempt: number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attempt - 1));
-  return Math.floor(Math.random() * ceiling);
-}
-
-/** A route's notifier as read once at start: a getter cannot change or break it later. */
-interface Target {
-  name: string;
-  send: Notifier["send"];
-  notifier: Notifier;
-  retry: RetryPolicy;
-  timeoutMs: number;
-}
+const ListSchema = z
+  .object({
+    status: z.enum(["pending", "delivered", "dead"]).optional(),
+    notifier: IdSchema.optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+const RetrySchema = z.union([
+  z.array(IdSchema).min(1).max(1000),
+  z.object({ status: z.enum(["pending", "dead"]).optional(), notifier: IdSchema.optional(), to: IdSchema.optional() }).strict(),
+]);
 
 export function createDelivery(options: DeliveryOptions): Delivery {
-  const notifiers = new Map<string, Target>();
-  for (const route of options.routes) {
+  const { outbox, routes } = options;
+  const targets = new Map<string, Target>();
+  for (const route of routes) {
     const n = route.notifier;
-    notifiers.set(n.name, { name: n.name, send: n.send, notifier: n, retry: { ...DEFAULT_RETRY, ...n.retry }, timeoutMs: n.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+    targets.set(n.name, { name: n.name, send: n.send, notifier: n, retry: { ...DEFAULT_RETRY, ...n.retry }, timeoutMs: n.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   }
+  const active = routes.length > 0;
   const worker = options.newId("wkr");
+  const planner = createPlanner(routes, options.newId);
   // a claim must outlast a try: a lease shorter than twice the longest timeout is raised to that
-  const leaseMs = Math.max(options.leaseMs, 2 * Math.max(0, ...[...notifiers.values()].map((t) => t.timeoutMs)));
-  const inFlight = new Set<Promise<unknown>>();
-  const controllers = new Set<AbortController>();
-  /** Backoff waits, woken early by close(). */
-  const pauses = new Set<() => void>();
-  /** (route, incident) -> when its last `recurred` was planned: at most one per interval. */
-  const lastRecurred = new Map<string, number>();
+  const leaseMs = Math.max(options.leaseMs, 2 * Math.max(0, ...[...targets.values()].map((t) => t.timeoutMs)));
+  const lanes = new Map<string, Lane>();
   let closing = false;
-  /** close() is delivering what is due itself: the regular poll loop stands aside. */
-  let draining = false;
-  /** Set by close(): no try may run past it. */
-  let deadlineAt = Number.POSITIVE_INFINITY;
 
-  const track = <T>(promise: Promise<T>): Promise<T> => {
-    inFlight.add(promise);
-    const forget = () => inFlight.delete(promise);
-    promise.then(forget, forget);
-    return promise;
-  };
+  // ---- planning: the feed's unplanned changes become outbox entries ----
 
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        pauses.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref?.();
-      pauses.add(done);
-    });
+  let planning: Promise<void> | null = null;
+  let planAgain = false;
+  let planTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** One try: `send` with a timeout and the close signal; resolves to the error, or null. */
-  const attempt = async (target: Target, notification: Notification, number: number): Promise<{ error: string; retryable: boolean } | null> => {
-    const controller = new AbortController();
-    controllers.add(controller);
-    const timeoutMs = Math.max(1, Math.min(target.timeoutMs, deadlineAt - Date.now()));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      // ends the try on timeout or close, also when `send` ignores its signal
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => controller.abort(new DeliveryError(`no answer within ${timeoutMs} ms`, { retryable: true })), timeoutMs);
-        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
-      });
-      // a copy per try: a notifier that changes what it was given cannot change the next try
-      await Promise.race([Promise.resolve().then(() => target.send.call(target.notifier, [structuredClone(notification)], { attempt: number, signal: controller.signal })), timeout]);
-      return null;
-    } catch (error) {
-      return { error: describeError(error), retryable: isRetryable(error) };
-    } finally {
-      clearTimeout(timer);
-      controllers.delete(controller);
-    }
-  };
-
-  // ---- without an outbox: in-memory queues, one per notifier, in order ----
-
-  const queues = new Map<string, Job[]>();
-  const pumping = new Set<string>();
-  const digests = new Map<string, { entries: ClaimedDelivery[]; timer: ReturnType<typeof setTimeout> }>();
-
-  const enqueue = (name: string, job: Job): void => {
-    let queue = queues.get(name);
-    if (!queue) queues.set(name, (queue = []));
-    queue.push(job);
-    if (!pumping.has(name)) void track(pump(name));
-  };
-
-  /** Tries one job until delivered or given up; reports the give-up. Never throws. */
-  const deliverJob = async (target: Target, job: Job): Promise<void> => {
-    for (let tries = 1; ; tries++) {
-      const failure = await attempt(target, job.notification, tries);
-      if (!failure) return;
-      if (!failure.retryable || tries >= target.retry.attempts) return options.failed(job.notification, target.name, tries, failure.error);
-      if (!closing) await pause(backoff(target.retry, tries));
-      if (closing) return options.failed(job.notification, target.name, tries, `${failure.error} (closed before the next try)`);
-    }
-  };
-
-  const pump = async (name: string): Promise<void> => {
-    pumping.add(name);
-    const target = notifiers.get(name)!;
-    const queue = queues.get(name)!;
-    try {
-      while (queue.length > 0 && !closing) {
-        const job = queue[0]!;
-        try {
-          await deliverJob(target, job);
-        } catch (error) {
-          options.failed(job.notification, name, 0, describeError(error));
-        }
-        queue.shift();
+  const planOnce = async (): Promise<void> => {
+    for (;;) {
+      let planned = 0;
+      try {
+        planned = await outbox.plan(PLAN_BATCH, (changes, notified) => planner.plan(changes, notified));
+      } catch {
+        return; // the database is away: the next poll plans them
       }
-    } finally {
-      // once closing, what is left is reported here, once, and never delivered later
-      if (closing) for (const job of queue.splice(0)) options.failed(job.notification, name, 0, "closed before delivery");
-      pumping.delete(name);
+      if (planned > 0) for (const lane of lanes.values()) lane.wake();
+      if (planned < PLAN_BATCH) return;
     }
   };
-
-  const collect = (entry: OutboxEntry, everyMs: number): void => {
-    const key = entry.notifier;
-    let digest = digests.get(key);
-    if (!digest) {
-      const timer = setTimeout(() => {
-        const due = digests.get(key);
-        digests.delete(key);
-        if (due) enqueue(key, { entries: due.entries, notification: digestOf(due.entries, options.now()) });
-      }, everyMs);
-      timer.unref?.();
-      digests.set(key, (digest = { entries: [], timer }));
+  const plan = (): Promise<void> => {
+    if (planning) {
+      planAgain = true;
+      return planning;
     }
-    digest.entries.push({ ...entry, attempts: 0 });
-  };
-
-  // ---- with an outbox: claim, send, settle; any process may take what another left ----
-
-  let pollTimer: ReturnType<typeof setTimeout> | undefined;
-  let polling: Promise<void> | null = null;
-  let again = false;
-  let lastPrune = 0;
-
-  const poll = (): void => {
-    if (closing || draining || !options.outbox) return;
-    if (polling) {
-      again = true;
-      return;
-    }
-    clearTimeout(pollTimer);
-    polling = track(pollOnce()).finally(() => {
-      polling = null;
-      if (again) {
-        again = false;
-        poll();
-      } else schedule(options.pollMs);
+    planning = planOnce().finally(() => {
+      planning = null;
+      if (planAgain && !closing) {
+        planAgain = false;
+        void plan();
+      }
     });
+    return planning;
   };
-
-  let pollAt = Number.POSITIVE_INFINITY;
-  const schedule = (ms: number): void => {
-    if (closing || draining) return;
-    clearTimeout(pollTimer);
-    pollAt = Date.now() + ms;
-    pollTimer = setTimeout(() => {
-      pollAt = Number.POSITIVE_INFINITY;
-      poll();
+  const schedulePlan = (ms: number): void => {
+    if (closing) return;
+    clearTimeout(planTimer);
+    planTimer = setTimeout(() => {
+      void plan().finally(() => schedulePlan(options.pollMs));
     }, ms);
-    pollTimer.unref?.();
-  };
-  /** Polls within `ms`, keeping an earlier poll that is already planned. */
-  const soon = (ms: number): void => {
-    if (polling) {
-      again = true;
-      return;
-    }
-    if (pollAt > Date.now() + ms) schedule(ms);
+    planTimer.unref?.();
   };
 
-  const pollOnce = async (): Promise<void> => {
-    try {
-      await pollOnceUnsafe();
-    } catch {
-      // a notifier that broke something outside its tries: the lease brings its claims back
-    }
-  };
+  // ---- upkeep: pruning, heartbeats, notifiers no process has any more ----
 
-  const pollOnceUnsafe = async (): Promise<void> => {
-    const outbox = options.outbox!;
+  let upkeepTimer: ReturnType<typeof setTimeout> | undefined;
+  const upkeep = async (): Promise<void> => {
     const now = Date.now();
-    let claimed: ClaimedDelivery[];
-    try {
-      if (now - lastPrune > 60 * 60 * 1000) {
-        lastPrune = now;
-        await outbox.prune(new Date(now - options.retentionMs).toISOString());
-      }
-      claimed = await outbox.claim({
-        worker,
-        now: new Date(now).toISOString(),
-        leaseUntil: new Date(now + leaseMs).toISOString(),
-        limit: 50,
-        notifiers: [...notifiers.keys()],
-      });
-    } catch {
-      return; // the database is away: the next poll tries again
+    await outbox
+      .prune({ settledBefore: new Date(now - options.retentionMs).toISOString(), changesBefore: new Date(now - 60 * 60 * 1000).toISOString() })
+      .catch(() => undefined);
+    if (!active) return;
+    await outbox.heartbeat([...targets.keys()], new Date(now).toISOString()).catch(() => undefined);
+    const stranded = await outbox.stranded(new Date(now - options.strandedAfterMs).toISOString()).catch(() => [] as string[]);
+    for (const name of stranded) {
+      if (targets.has(name) || closing) continue;
+      const error = `no process has had a notifier named "${name}" for ${Math.round(options.strandedAfterMs / 1000)} s (renamed or removed?): re-send with incidents.deliveries.retry({ notifier: "${name}", to: "<its new name>" })`;
+      const buried = await outbox.bury(name, error, new Date().toISOString()).catch(() => [] as DeliveryRecord[]);
+      for (const entry of buried) options.failed(entry.notification, name, entry.attempts, error);
     }
-    const leaseEnds = now + leaseMs;
-    const byNotifier = new Map<string, ClaimedDelivery[]>();
-    for (const entry of claimed) {
-      if (!notifiers.has(entry.notifier)) continue; // not ours after all: its lease runs out
-      const list = byNotifier.get(entry.notifier) ?? [];
-      list.push(entry);
-      byNotifier.set(entry.notifier, list);
-    }
-    await Promise.all([...byNotifier].map(([name, entries]) => deliverClaimed(name, entries, leaseEnds)));
-    // what was just delivered may have been holding back the next change of its incident
-    if (claimed.length > 0) again = true;
+  };
+  const scheduleUpkeep = (ms: number): void => {
+    if (closing) return;
+    upkeepTimer = setTimeout(() => void upkeep().finally(() => scheduleUpkeep(MAINTENANCE_MS)), ms);
+    upkeepTimer.unref?.();
   };
 
-  const deliverClaimed = async (name: string, entries: ClaimedDelivery[], leaseEnds: number): Promise<void> => {
-    const target = notifiers.get(name)!;
-    const settled: Array<Promise<void>> = [];
-    const digest = entries.filter((e) => e.digest);
-    const jobs: Job[] = entries.filter((e) => !e.digest).map((e) => ({ entries: [e], notification: e.notification }));
-    if (digest.length > 0) jobs.push({ entries: digest, notification: digestOf(digest, options.now()) });
-    for (const job of jobs) {
-      if (closing) break; // claims go back on close
-      // a claim about to run out is handed back untried: another worker may take it as soon as
-      // it does, and sending it now could deliver it twice
-      if (Date.now() + target.timeoutMs > leaseEnds || Date.now() >= deadlineAt) {
-        for (const entry of job.entries) {
-          settled.push(options.outbox!.settle(entry.id, worker, { status: "pending", attempts: entry.attempts, at: new Date().toISOString(), dueAt: new Date().toISOString() }));
-        }
-        again = true;
-        continue;
-      }
-      const tries = Math.max(...job.entries.map((e) => e.attempts)) + 1;
-      const failure = await attempt(target, job.notification, tries);
-      const retry = target.retry;
-      const at = new Date().toISOString();
-      const give = !failure ? "delivered" : !failure.retryable || tries >= retry.attempts ? "dead" : "pending";
-      const wait = give === "pending" ? backoff(retry, tries) : 0;
-      for (const entry of job.entries) {
-        settled.push(options.outbox!.settle(entry.id, worker, { status: give, attempts: tries, at, dueAt: new Date(Date.now() + wait).toISOString(), error: failure?.error }));
-      }
-      if (give === "dead") options.failed(job.notification, name, tries, failure!.error);
-      if (give === "pending") schedule(Math.min(wait + 5, options.pollMs));
-    }
-    // recorded together (one transaction on SQLite); one that fails leaves its entry to the lease:
-    // it is tried again, at least once
-    await Promise.allSettled(settled);
-  };
-
-  if (options.outbox && options.routes.length > 0) schedule(0);
-
-  return {
-    active: options.routes.length > 0,
-    plan(event, incident, previous) {
-      const entries: OutboxEntry[] = [];
-      const planned = new Set<string>();
-      const at = options.now();
-      for (const [index, route] of options.routes.entries()) {
-        if (!routeMatches(route, event, incident)) continue;
-        if (event === "recurred" && !recurredIsDue(index, route, incident, previous)) continue;
-        if (event === "created" || event === "reopened") lastRecurred.set(`${index}:${incident.id}`, Date.parse(at));
-        const name = route.notifier.name;
-        // one notifier on two matching routes gets the change once
-        if (planned.has(name)) continue;
-        planned.add(name);
-        const id = options.newId("dlv");
-        const notification: Notification = { id, type: `incident.${event}`, timestamp: at, data: previous ? { incident, previous } : { incident } };
-        const everyMs = route.digest?.everyMs;
-        const dueAt = everyMs ? new Date((Math.floor(Date.parse(at) / everyMs) + 1) * everyMs).toISOString() : at;
-        entries.push({ id, notifier: name, workspaceId: incident.workspaceId, incidentId: incident.id, notification, dueAt, digest: everyMs !== undefined });
-      }
-      return entries;
-    },
-    dispatch(entries) {
-      if (closing || entries.length === 0) return;
-      // a few milliseconds' wait gathers a burst of reports into one claim and one settle
-      if (options.outbox) return soon(5);
-      for (const entry of entries) {
-        const route = options.routes.find((r) => r.notifier.name === entry.notifier && r.digest);
-        if (entry.digest && route?.digest) collect(entry, route.digest.everyMs);
-        else enqueue(entry.notifier, { entries: [{ ...entry, attempts: 0 }], notification: entry.notification });
-      }
-    },
-    async close() {
-      if (closing || draining) return;
-      deadlineAt = Date.now() + options.closeTimeoutMs;
-      const untilDeadline = () => sleep(Math.max(0, deadlineAt - Date.now()), true).then(() => "timeout" as const);
-      if (options.outbox && options.routes.length > 0) {
-        // what is due goes out before closing, within the deadline; the rest (waiting for a retry)
-        // stays in the outbox for the next start
-        draining = true;
-        clearTimeout(pollTimer);
-        if ((await Promise.race([polling?.catch(() => undefined), untilDeadline()])) !== "timeout") {
-          while (Date.now() < deadlineAt) {
-            again = false;
-            const round = await Promise.race([track(pollOnce()).then(() => (again ? "more" : "done")), untilDeadline()]);
-            if (round !== "more") break;
-          }
-        }
-      } else {
-        // what a digest collected goes out now rather than never
-        for (const [name, digest] of digests) {
-          clearTimeout(digest.timer);
-          enqueue(name, { entries: digest.entries, notification: digestOf(digest.entries, options.now()) });
-        }
-        digests.clear();
-        await Promise.race([Promise.allSettled([...inFlight]), untilDeadline()]);
-      }
-      closing = true;
-      clearTimeout(pollTimer);
-      for (const wake of [...pauses]) wake();
-      for (const controller of controllers) controller.abort(new DeliveryError("closing", { retryable: true }));
-      await Promise.race([Promise.allSettled([...inFlight]), sleep(200, true)]);
-      await options.outbox?.release(worker).catch(() => undefined);
-    },
-  };
-
-  function recurredIsDue(index: number, route: Route, incident: Incident, previous: Incident | undefined): boolean {
-    const key = `${index}:${incident.id}`;
-    const now = Date.parse(options.now());
-    const last = lastRecurred.get(key);
-    const raised = previous !== undefined && previous.severity !== incident.severity;
-    if (!raised && last !== undefined && now - last < (route.recurredEveryMs ?? DEFAULT_RECURRED_EVERY_MS)) return false;
-    lastRecurred.delete(key); // re-inserted last: the map stays in least-recently-used order
-    lastRecurred.set(key, now);
-    if (lastRecurred.size > 10_000) lastRecurred.delete(lastRecurred.keys().next().value!);
-    return true;
-  }
-
-  function digestOf(entries: readonly ClaimedDelivery[], timestamp: string): Notification {
+  const digestOf = (entries: readonly ClaimedDelivery[]): Notification => {
     // the latest state of each incident, in the order they first appeared
     const latest = new Map<string, Incident>();
     for (const entry of entries) {
       const data = entry.notification.data;
       if ("incident" in data) latest.set(data.incident.id, data.incident);
     }
-    return { id: `${entries[0]!.id}_digest`, type: "incident.digest", timestamp, data: { incidents: [...latest.values()] } };
+    return { id: `${entries[0]!.id}_digest`, type: "incident.digest", timestamp: new Date().toISOString(), data: { incidents: [...latest.values()] } };
+  };
+
+  if (active) {
+    for (const target of targets.values()) {
+      lanes.set(target.name, createLane(target, { outbox, worker, leaseMs, pollMs: options.pollMs, digestOf, failed: options.failed }));
+    }
+    schedulePlan(0);
+  }
+  // a short-lived process (a CLI command) never gets to upkeep
+  scheduleUpkeep(active ? 1000 : 10_000);
+
+  const deliveries: Deliveries = {
+    async list(query = {}) {
+      const q = parseArgument(ListSchema, query, "query");
+      return outbox.deliveries({ status: q.status, notifier: q.notifier, limit: q.limit ?? 50 });
+    },
+    async retry(target, extra = {}) {
+      const parsed = parseArgument(RetrySchema, target, "target");
+      const to = Array.isArray(parsed) ? parseArgument(z.object({ to: IdSchema.optional() }).strict(), extra, "options").to : parsed.to;
+      if (!Array.isArray(parsed) && parsed.notifier === undefined && parsed.status === undefined && parsed.to === undefined) {
+        throw new ValidationError("deliveries.retry", [{ path: ["target"], message: "name ids, or a filter with status or notifier: an empty filter would re-send everything", code: "custom" }]);
+      }
+      const query = Array.isArray(parsed) ? { ids: parsed } : { status: parsed.status, notifier: parsed.notifier };
+      const count = await outbox.retry(query, { now: new Date().toISOString(), to });
+      for (const lane of lanes.values()) lane.wake();
+      return count;
+    },
+  };
+
+  return {
+    active,
+    deliveries,
+    poke() {
+      // a few milliseconds' wait gathers a burst of reports into one plan
+      if (active && !closing) schedulePlan(5);
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearTimeout(planTimer);
+      clearTimeout(upkeepTimer);
+      // a referenced timer: a script whose last work is `await close()` waits for it, not exits
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.closeTimeoutMs)));
+      try {
+        if (active) {
+          const drain = async () => {
+            await plan();
+            // an outbox that dies with the process sends what it holds now (digests too) or never
+            if (!options.durable) await outbox.retry({ status: "pending" }, { now: new Date().toISOString() }).catch(() => 0);
+            await Promise.all([...lanes.values()].map((lane) => lane.drain()));
+          };
+          // what is due goes out before closing, within the deadline; what waits for a retry stays
+          // in a durable outbox for the next start
+          await Promise.race([drain(), deadline]);
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+      await Promise.all([...lanes.values()].map((lane) => lane.stop()));
+      await outbox.release(worker).catch(() => undefined);
+      if (active && !options.durable) await reportLeftovers();
+    },
+  };
+
+  /** An outbox that dies with the process: what it still holds is lost, and said so, once each. */
+  async function reportLeftovers(): Promise<void> {
+    const left = await outbox.deliveries({ status: "pending", limit: 1_000_000 }).catch(() => [] as DeliveryRecord[]);
+    for (const entry of left.reverse()) {
+      options.failed(entry.notification, entry.notifier, entry.attempts, entry.lastError ? `${entry.lastError} (closed before the next try)` : "closed before delivery");
+    }
   }
 }
-
-function sleep(ms: number, unref = false): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    if (unref) timer.unref?.();
-  });
-}
-
-/** Whether a failed try may be repeated: unless the error says `retryable: false`. Never throws. */
-function isRetryable(error: unknown): boolean {
-  try {
-    return !(typeof error === "object" && error !== null && (error as { retryable?: unknown }).retryable === false);
-  } catch {
-    return true;
-  }
-}
-

@@ -25,8 +25,9 @@ describe.each(durable)("the $name outbox", { timeout: 30_000 }, ({ make }) => {
     const [dead] = await outbox.deliveries({ status: "dead", limit: 10 });
     expect(dead).toMatchObject({ notifier: "cb", attempts: 1, lastError: "receiver says no", notification: { type: "incident.created" } });
     expect(await outbox.deliveries({ status: "pending", limit: 10 })).toEqual([]);
-    expect(await outbox.prune(new Date(Date.now() - 60_000).toISOString())).toBe(0);
-    expect(await outbox.prune(new Date(Date.now() + 60_000).toISOString())).toBe(2);
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    expect(await outbox.prune({ settledBefore: at(-60_000), changesBefore: at(-60_000) })).toBe(0);
+    expect(await outbox.prune({ settledBefore: at(60_000), changesBefore: at(60_000) })).toBe(2);
     expect(await outbox.deliveries({ limit: 10 })).toEqual([]);
     await incidents.close();
   });

@@ -98,7 +98,9 @@ describe("routes and digests deliver exactly what their filters say", () => {
             ? g.flatMap((x) => ("incidents" in x.data ? x.data.incidents.map((incident) => incident.id) : [`unexpected ${x.type}`])).sort()
             : g.map((x) => `${x.type} ${"incident" in x.data ? `${x.data.incident.id} v${x.data.incident.version}` : ""}`),
         );
-        expect(seen).toEqual(want);
+        // the promise is order per incident: a notifier may hear of two incidents interleaved
+        const byIncident = (lines: string[]) => [...lines].sort((a, b) => a.split(" ")[1]!.localeCompare(b.split(" ")[1]!));
+        expect(seen.map((s, i) => (digested[i] ? s : byIncident(s)))).toEqual(want.map((w, i) => (digested[i] ? w : byIncident(w))));
         for (const [i, g] of got.entries()) if (digested[i]) expect(g.length).toBeLessThanOrEqual(1);
       }),
       { numRuns: 40 },
