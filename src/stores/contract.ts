@@ -45,7 +45,7 @@ export interface Outbox {
   /** Deliveries, newest first, for inspection; `ids` picks given ones. */
   deliveries(query: { status?: DeliveryStatus | undefined; notifier?: string | undefined; ids?: readonly string[] | undefined; limit: number }): Promise<DeliveryRecord[]>;
   /**
-   * Sends entries again: every pending or dead entry matching the query becomes pending, due at
+   * Sends entries again: every pending (and not leased) or dead entry matching the query becomes pending, due at
    * `now`, with its tries counted from zero and its error cleared; `to` moves them to another
    * notifier. Resolves to how many.
    */

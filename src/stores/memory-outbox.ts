@@ -74,10 +74,13 @@ export function memoryOutbox(): MemoryOutbox {
       const blocked = new Set<string>();
       for (const row of pending.get(request.notifier) ?? []) {
         if (out.length >= request.limit) break;
+        // an older entry of the incident that is held back holds back the later ones too
         const order = JSON.stringify([row.incidentId, row.digest]);
         if (blocked.has(order)) continue;
-        blocked.add(order);
-        if (row.dueAt > request.now || (row.leaseUntil !== null && row.leaseUntil >= request.now)) continue;
+        if (row.dueAt > request.now || (row.leaseUntil !== null && row.leaseUntil >= request.now)) {
+          blocked.add(order);
+          continue;
+        }
         row.claimedBy = request.worker;
         row.leaseUntil = request.leaseUntil;
         out.push(row);
@@ -134,7 +137,8 @@ export function memoryOutbox(): MemoryOutbox {
       const ids = query.ids ? new Set(query.ids) : null;
       let n = 0;
       for (const row of rows.values()) {
-        if (row.status === "delivered" || (query.status && row.status !== query.status) || (query.notifier && row.notifier !== query.notifier) || (ids && !ids.has(row.id))) continue;
+        // one being tried right now is left to its try
+        if (row.status === "delivered" || (row.leaseUntil !== null && row.leaseUntil >= update.now) || (query.status && row.status !== query.status) || (query.notifier && row.notifier !== query.notifier) || (ids && !ids.has(row.id))) continue;
         if (row.status === "pending") unqueue(row);
         Object.assign(row, { status: "pending", attempts: 0, dueAt: update.now, lastError: null, settledAt: null, claimedBy: null, leaseUntil: null });
         if (update.to !== undefined) row.notifier = update.to;

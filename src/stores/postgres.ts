@@ -359,10 +359,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         await client.query(outboxText.markPlanned, [changes.map((c) => String(c.seq))]);
         return changes.length;
       }),
-    async claim(request) {
-      const rows: Array<OutboxRow & { seq: string }> = await query("outbox claim failed", outboxText.claim, [request.now, request.worker, request.notifier, request.limit, request.leaseUntil]);
-      return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(rowToDelivery);
-    },
+    claim: (request) =>
+      tx("outbox claim failed", async (client) => {
+        // one claim of a notifier at a time: the next one sees this one's leases
+        await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK + 1}, hashtext($1))`, [`${schemaName} ${request.notifier}`]);
+        const { rows } = await client.query(outboxText.claim, [request.now, request.worker, request.notifier, request.limit, request.leaseUntil]);
+        return (rows as Array<OutboxRow & { seq: string }>).sort((a, b) => Number(a.seq) - Number(b.seq)).map(rowToDelivery);
+      }),
     async settle(id, worker, outcome) {
       await query("outbox update failed", outboxText.settle, [outcome.status, outcome.attempts, outcome.dueAt ?? null, outcome.error ?? null, outcome.at, id, worker]);
     },

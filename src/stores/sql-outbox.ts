@@ -19,11 +19,13 @@ export function outboxSql(dialect: Dialect, t: string) {
   /** An optional list parameter: matches everything when null. */
   const anyIn = (column: string, n: number) => `(${pg ? `${p(n)}::text[]` : `CAST(${p(n)} AS TEXT)`} IS NULL OR ${inList(column, n)})`;
   // claimable: pending, due, not leased, and no older pending entry of the same kind for the same
-  // notifier and incident: a resolve never overtakes its create, nor a digest one that is retried
+  // notifier and incident that is held back (not due, or leased): a resolve never overtakes its
+  // create, nor a digest one that is retried. Older ones claimed together are sent first, in order.
+  // Claims of one notifier run one at a time (a transaction, and a lock in PostgreSQL).
   const claimable = `SELECT o.seq FROM ${t}outbox o
     WHERE o.notifier = ${p(3)} AND o.status = 'pending' AND o.due_at <= ${p(1)} AND (o.lease_until IS NULL OR o.lease_until < ${p(1)})
       AND NOT EXISTS (SELECT 1 FROM ${t}outbox e WHERE e.notifier = o.notifier AND e.incident_id = o.incident_id
-        AND e.status = 'pending' AND e.digest = o.digest AND e.seq < o.seq)
+        AND e.status = 'pending' AND e.digest = o.digest AND e.seq < o.seq AND (e.due_at > ${p(1)} OR e.lease_until >= ${p(1)}))
     ORDER BY o.seq LIMIT ${p(4)}`;
   // a row's eight parameters (see outboxParams) start at 8 * row + 1
   function insertRows(rows: number): string {
@@ -74,7 +76,7 @@ export function outboxSql(dialect: Dialect, t: string) {
     /** 1 now, 2 new notifier or null, 3 status or null, 4 notifier or null, 5 ids (array) or null. */
     retry: `UPDATE ${t}outbox SET status = 'pending', attempts = 0, due_at = ${p(1)}, last_error = NULL, settled_at = NULL,
       claimed_by = NULL, lease_until = NULL, notifier = COALESCE(CAST(${p(2)} AS TEXT), notifier)
-      WHERE ${notDelivered} AND (CAST(${p(3)} AS TEXT) IS NULL OR status = CAST(${p(3)} AS TEXT))
+      WHERE ${notDelivered} AND (lease_until IS NULL OR lease_until < ${p(1)}) AND (CAST(${p(3)} AS TEXT) IS NULL OR status = CAST(${p(3)} AS TEXT))
       AND (CAST(${p(4)} AS TEXT) IS NULL OR notifier = CAST(${p(4)} AS TEXT)) AND ${anyIn("id", 5)}`,
     /** 1 notifier, 2 now. */
     heartbeat: `INSERT INTO ${t}notifier_heartbeats (notifier, seen_at) VALUES (${p(1)}, ${p(2)})
