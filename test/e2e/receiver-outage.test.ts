@@ -31,7 +31,7 @@ const scope = { workspaceId: "ws_out", agentId: "agt_out", environment: "product
  * given up on, the down receiver is probed rather than flooded, and each incident's notifications
  * arrive in the order of its changes.
  */
-describe.concurrent.each(targets)("a 30 s receiver outage ($name store)", { timeout: 240_000 }, ({ make }) => {
+describe.concurrent.each(targets)("a 30 s receiver outage ($name store)", { timeout: 240_000 }, ({ name, make }) => {
   it("loses nothing, probes the down receiver a handful of times, and drains the backlog in order", async () => {
     let down = false;
     let requestsWhileDown = 0;
@@ -80,7 +80,7 @@ describe.concurrent.each(targets)("a 30 s receiver outage ($name store)", { time
     const ids = () => new Set(delivered.map((b) => b.id));
     const upAt = Date.now();
     await until(() => ids().size >= sent, 180_000);
-    if (process.env["REPORT_FIGURES"]) console.info(`${make().name}: ${sent} notifications, ${requestsWhileDown} requests while down, backlog drained ${Date.now() - upAt} ms after the receiver came back`);
+    if (process.env["REPORT_FIGURES"]) console.info(`${name}: ${sent} notifications, ${requestsWhileDown} requests while down, backlog drained ${Date.now() - upAt} ms after the receiver came back`);
     expect(failed).toEqual([]);
     expect(await incidents.deliveries.list({ status: "dead" })).toEqual([]);
     expect(await incidents.deliveries.list({ status: "pending" })).toEqual([]);
