@@ -216,7 +216,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
           const drain = async () => {
             await plan();
             // an outbox that dies with the process sends what it holds now (digests too) or never
-            if (!options.durable) await outbox.retry({ status: "pending" }, { now: new Date().toISOString() }).catch(() => 0);
+            if (!options.durable) await outbox.retry({ status: "pending" }, { now: new Date().toISOString(), keep: true }).catch(() => 0);
             await Promise.all([...lanes.values()].map((lane) => lane.drain()));
           };
           // what is due goes out before closing, within the deadline; what waits for a retry stays

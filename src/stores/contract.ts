@@ -46,10 +46,13 @@ export interface Outbox {
   deliveries(query: { status?: DeliveryStatus | undefined; notifier?: string | undefined; ids?: readonly string[] | undefined; limit: number }): Promise<DeliveryRecord[]>;
   /**
    * Sends entries again: every pending (and not leased) or dead entry matching the query becomes pending, due at
-   * `now`, with its tries counted from zero and its error cleared; `to` moves them to another
-   * notifier. Resolves to how many.
+   * `now`, with its tries counted from zero and its error cleared (`keep`: both kept, only due
+   * now); `to` moves them to another notifier. Resolves to how many.
    */
-  retry(query: { ids?: readonly string[] | undefined; status?: "pending" | "dead" | undefined; notifier?: string | undefined }, update: { now: string; to?: string | undefined }): Promise<number>;
+  retry(
+    query: { ids?: readonly string[] | undefined; status?: "pending" | "dead" | undefined; notifier?: string | undefined },
+    update: { now: string; to?: string | undefined; keep?: boolean | undefined },
+  ): Promise<number>;
   /** Notes that these notifiers have a worker (a heartbeat at `now`). */
   heartbeat(notifiers: readonly string[], now: string): Promise<void>;
   /**

@@ -140,7 +140,8 @@ export function memoryOutbox(): MemoryOutbox {
         // one being tried right now is left to its try
         if (row.status === "delivered" || (row.leaseUntil !== null && row.leaseUntil >= update.now) || (query.status && row.status !== query.status) || (query.notifier && row.notifier !== query.notifier) || (ids && !ids.has(row.id))) continue;
         if (row.status === "pending") unqueue(row);
-        Object.assign(row, { status: "pending", attempts: 0, dueAt: update.now, lastError: null, settledAt: null, claimedBy: null, leaseUntil: null });
+        Object.assign(row, { status: "pending", dueAt: update.now, settledAt: null, claimedBy: null, leaseUntil: null });
+        if (!update.keep) Object.assign(row, { attempts: 0, lastError: null });
         if (update.to !== undefined) row.notifier = update.to;
         enqueue(row);
         n++;

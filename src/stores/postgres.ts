@@ -381,7 +381,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return rows.map(rowToDelivery);
     },
     async retry(q, update) {
-      return (await execute("outbox retry failed", outboxText.retry, [update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("postgres", q.ids)])).rowCount ?? 0;
+      return (await execute("outbox retry failed", outboxText.retry, [update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("postgres", q.ids), update.keep ? 1 : 0])).rowCount ?? 0;
     },
     async heartbeat(names, now) {
       for (const name of names) await execute("outbox heartbeat failed", outboxText.heartbeat, [name, now]);

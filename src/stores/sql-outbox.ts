@@ -73,8 +73,9 @@ export function outboxSql(dialect: Dialect, t: string) {
     list: `SELECT * FROM ${t}outbox WHERE (CAST(${p(1)} AS TEXT) IS NULL OR status = CAST(${p(1)} AS TEXT))
       AND (CAST(${p(2)} AS TEXT) IS NULL OR notifier = CAST(${p(2)} AS TEXT))
       AND ${anyIn("id", 3)} ORDER BY seq DESC LIMIT ${p(4)}`,
-    /** 1 now, 2 new notifier or null, 3 status or null, 4 notifier or null, 5 ids (array) or null. */
-    retry: `UPDATE ${t}outbox SET status = 'pending', attempts = 0, due_at = ${p(1)}, last_error = NULL, settled_at = NULL,
+    /** 1 now, 2 new notifier or null, 3 status or null, 4 notifier or null, 5 ids (array) or null, 6 keep (1 or 0). */
+    retry: `UPDATE ${t}outbox SET status = 'pending', attempts = CASE WHEN ${p(6)} = 1 THEN attempts ELSE 0 END, due_at = ${p(1)},
+      last_error = CASE WHEN ${p(6)} = 1 THEN last_error ELSE NULL END, settled_at = NULL,
       claimed_by = NULL, lease_until = NULL, notifier = COALESCE(CAST(${p(2)} AS TEXT), notifier)
       WHERE ${notDelivered} AND (lease_until IS NULL OR lease_until < ${p(1)}) AND (CAST(${p(3)} AS TEXT) IS NULL OR status = CAST(${p(3)} AS TEXT))
       AND (CAST(${p(4)} AS TEXT) IS NULL OR notifier = CAST(${p(4)} AS TEXT)) AND ${anyIn("id", 5)}`,

@@ -276,7 +276,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
         (outboxSt.list.all(named([q.status ?? null, q.notifier ?? null, listParam("sqlite", q.ids), q.limit])) as OutboxRow[]).map(rowToDelivery),
       ),
     retry: (q, update) =>
-      guard("outbox retry failed", () => outboxSt.retry.run(named([update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("sqlite", q.ids)])).changes),
+      guard("outbox retry failed", () => outboxSt.retry.run(named([update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("sqlite", q.ids), update.keep ? 1 : 0])).changes),
     heartbeat: (names, now) =>
       guard("outbox heartbeat failed", () => {
         for (const name of names) outboxSt.heartbeat.run(named([name, now]));
