@@ -52,7 +52,7 @@ if (known > 0) {
 
 heading("1. The runtime reports through its hooks");
 await runScenario(incidents, runtime, clock, (agent, runId, what, result) => {
-  const outcome = result ? `${result.outcome.padEnd(9)} #${result.incident.number} ${result.incident.severity}` : "no incident";
+  const outcome = !result ? "no incident" : result.incident ? `${result.outcome.padEnd(9)} #${result.incident.number} ${result.incident.severity}` : "spooled: written when the store answers";
   console.log(`  ${agent.padEnd(12)} ${dim(runId.slice(-6))}  ${what.padEnd(44)} → ${outcome}`);
 });
 

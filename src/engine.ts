@@ -16,7 +16,7 @@ import { decideIngest, type ReportOutcome } from "./core/ingest.js";
 import { frozenJson, isPlainRecord, setKey } from "./core/plain.js";
 import { cleanValue, type RedactOptions } from "./core/redact.js";
 import type { RepeatPolicy, SeverityRule } from "./core/severity.js";
-import type { RunEvent, Signal } from "./core/signals.js";
+import type { ManualSignal, RunEvent, Signal } from "./core/signals.js";
 import { buildSnapshot } from "./core/snapshot.js";
 import { isSafeId, jsonFits, utf8Length } from "./core/text.js";
 import type { IncidentChangeType, IncidentEvents } from "./events.js";
@@ -24,12 +24,25 @@ import { changeOfReport, type ChangeInput } from "./core/notification.js";
 import type { Delivery } from "./notifiers/delivery.js";
 import type { IncidentStore } from "./stores/contract.js";
 import type { RunSource } from "./run-source.js";
+import { createSpool, within, type PendingReport } from "./spool/spool.js";
 
-/** What every report resolves to. */
-export interface ReportResult {
+/** A report the store took: the incident it created or updated, and how. */
+export interface WrittenReport {
   incident: Incident;
   outcome: ReportOutcome;
 }
+
+/**
+ * A report kept in the spool because the store was away (or older reports still wait there). It
+ * is written as soon as the store answers, as of the time it was made: `report.written` says so.
+ */
+export interface SpooledReport {
+  incident: null;
+  outcome: "spooled";
+}
+
+/** What every report resolves to: narrow on `outcome` (`"spooled"` has no incident yet). */
+export type ReportResult = WrittenReport | SpooledReport;
 
 /** The wired internals shared by the reporter and operator APIs. @internal */
 export interface Engine {
@@ -46,6 +59,8 @@ export interface Engine {
   text(value: string): string;
   /** Runs an async operation: rejects once closed, tracks it for `close()`, wraps foreign errors. */
   run<T>(operation: () => Promise<T>): Promise<T>;
+  /** A manual signal is never spooled: it has no idempotency key, and its operator waits for the incident. */
+  ingest(signal: ManualSignal, actor: ActivityActor): Promise<WrittenReport>;
   ingest(signal: Signal, actor: ActivityActor): Promise<ReportResult>;
   /** Routes and delivery of notifications. @internal */
   readonly delivery: Delivery;
@@ -75,6 +90,8 @@ export interface EngineConfig {
   customRules: boolean;
   redact: RedactOptions | false;
   snapshotEvents: number;
+  /** Keeps reports while the store is away (spool/spool.ts); null turns that off. */
+  spool: { maxReports: number; maxBytes: number; filename: string | undefined; closeTimeoutMs: number } | null;
 }
 
 /** Most characters of an error stack kept (16 KiB); other strings keep 8 KiB. */
@@ -236,7 +253,16 @@ export function createEngine(config: EngineConfig): Engine {
     return result;
   };
 
-  const ingest = async (raw: Signal, actor: ActivityActor): Promise<ReportResult> => ingestAt(clean(raw), actor, now());
+  // the spool writes the reports it keeps through ingestAt, each as of its own time; ingestAt's
+  // result is always a written report (ReportResult only gained the spooled case)
+  const write = (report: PendingReport) => ingestAt(report.signal, report.actor, report.at) as Promise<WrittenReport>;
+  const spool = config.spool && createSpool({ ...config.spool, write, events, adapter: store.name });
+  const ingest = async (raw: Signal, actor: ActivityActor): Promise<ReportResult> => {
+    const signal = clean(raw);
+    const at = now();
+    if (!spool || signal.kind === "manual") return ingestAt(signal, actor, at);
+    return spool.report({ signal, actor, at }, () => fingerprintFor(signal));
+  };
 
   return {
     store,
@@ -260,12 +286,19 @@ export function createEngine(config: EngineConfig): Engine {
     },
     text: (value) => cleanValue(value, config.redact) as string,
     run,
-    ingest,
+    ingest: ingest as Engine["ingest"],
     emit,
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([...inFlight]);
+      if (spool) {
+        // with the spool on, close() settles by its deadline even when the store hangs
+        const deadline = Date.now() + config.spool!.closeTimeoutMs;
+        await within(Promise.allSettled([...inFlight]), deadline);
+        await spool.close(deadline);
+      } else {
+        await Promise.allSettled([...inFlight]);
+      }
       await config.delivery.close();
       events.clear();
       const users = (storeUsers.get(store) ?? 1) - 1;

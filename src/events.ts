@@ -2,13 +2,18 @@ import { EventEmitter } from "eventemitter3";
 import { ValidationError } from "./core/errors.js";
 import { frozenJson } from "./core/plain.js";
 import type { Incident } from "./core/incident.js";
+import type { ReportOutcome } from "./core/ingest.js";
+import type { ReportableSignal } from "./core/signals.js";
 import type { Notification } from "./notifiers/contract.js";
 
 /** Changes of incidents, as `incidents.on(...)` names them. */
 export type IncidentChangeType = "incident.created" | "incident.recurred" | "incident.updated" | "incident.resolved" | "incident.reopened";
 
+/** What happened to a report the store could not take at once (see the `spool` option). */
+export type ReportSpoolEventType = "report.spooled" | "report.written" | "report.dropped";
+
 /** Event names `incidents.on(...)` accepts. */
-export type IncidentEventType = IncidentChangeType | "notification.failed";
+export type IncidentEventType = IncidentChangeType | "notification.failed" | ReportSpoolEventType;
 
 export const EVENT_TYPES: readonly IncidentEventType[] = [
   "incident.created",
@@ -17,6 +22,9 @@ export const EVENT_TYPES: readonly IncidentEventType[] = [
   "incident.resolved",
   "incident.reopened",
   "notification.failed",
+  "report.spooled",
+  "report.written",
+  "report.dropped",
 ];
 
 /** A committed change; the same shape as a notification. Frozen: handlers share it. */
@@ -36,12 +44,71 @@ export interface NotificationFailedEvent {
   data: { notification: Notification; notifier: string; attempts: number; error: string };
 }
 
+/** Which report a spool event is about: the signal's identity and when it was reported. */
+export interface SpooledReportIdentity {
+  workspaceId: string;
+  agentId: string;
+  kind: ReportableSignal["kind"];
+  runId: string;
+  eventId: string;
+  /** ISO time of the report; the incident is written as of this time, however late. */
+  at: string;
+}
+
+/**
+ * A report was kept in the spool: the store was away (a retryable `StorageError`), or older
+ * reports were still waiting. The reporter's promise resolved to `{ incident: null, outcome:
+ * "spooled" }`. With `kept: true` it is emitted by `close()` instead, once per report still in
+ * the spool file: the next start writes it.
+ */
+export interface ReportSpooledEvent {
+  id: string;
+  type: "report.spooled";
+  timestamp: string;
+  data: SpooledReportIdentity & {
+    /** The spool's size with this report in it (for `kept`, the reports left in the file). */
+    spool: { reports: number; bytes: number };
+    /** True when `close()` left it in the spool file for the next start. */
+    kept: boolean;
+  };
+}
+
+/**
+ * A spooled report was written. The incident's own event (`incident.created`, `.recurred` or
+ * `.reopened`) fires too, unless the outcome is `duplicate` (it had been written before).
+ */
+export interface ReportWrittenEvent {
+  id: string;
+  type: "report.written";
+  timestamp: string;
+  data: { incident: Incident; outcome: ReportOutcome; spooledAt: string };
+}
+
+/**
+ * A report that will not be written: the spool was full (the reporter's promise rejected), the
+ * store refused it on replay (`reason` is its error), `close()` came before the store answered,
+ * or a line of the spool file could not be read (`reason` "unreadable spool line", `line` its
+ * number, every identity field null).
+ */
+export interface ReportDroppedEvent {
+  id: string;
+  type: "report.dropped";
+  timestamp: string;
+  data: { [K in keyof SpooledReportIdentity]: SpooledReportIdentity[K] | null } & { reason: string; line?: number };
+}
+
 /** What a handler of `T` receives. */
 export type IncidentEvent<T extends IncidentEventType = IncidentEventType> = T extends "notification.failed"
   ? NotificationFailedEvent
   : T extends IncidentChangeType
     ? IncidentChangeEvent<T>
-    : never;
+    : T extends "report.spooled"
+      ? ReportSpooledEvent
+      : T extends "report.written"
+        ? ReportWrittenEvent
+        : T extends "report.dropped"
+          ? ReportDroppedEvent
+          : never;
 
 export type IncidentEventHandler<T extends IncidentEventType = IncidentEventType> = (event: IncidentEvent<T>) => void | Promise<void>;
 

@@ -16,6 +16,7 @@ import { memoryStore } from "./stores/memory.js";
 import type { Route } from "./notifiers/contract.js";
 import { createDelivery } from "./notifiers/delivery.js";
 import { RoutesSchema } from "./notifiers/routing.js";
+import { DEFAULT_SPOOL, SpoolOptionsSchema, type SpoolOptions } from "./spool/spool.js";
 
 /** How signals are merged into incidents. */
 export interface DedupOptions {
@@ -58,6 +59,25 @@ export interface IncidentsOptions {
   delivery?: { closeTimeoutMs?: number; pollMs?: number; leaseMs?: number; retentionMs?: number };
   /** Called when an event handler throws or rejects; if it throws too, that is ignored. Default: `console.error`. */
   onError?: (error: unknown, event: IncidentEvent) => void;
+  /**
+   * Keeps reports while the store is away (a failover, a restart, lost connections), so none is
+   * lost. On by default: `{ maxReports: 10_000, maxBytes: 64 MiB }` in memory; `false` turns it
+   * off (a report then rejects with the store's retryable `StorageError`).
+   *
+   * A report whose write fails with a retryable `StorageError` is kept, and every later report
+   * waits behind it: both resolve to `{ incident: null, outcome: "spooled" }` (event
+   * `report.spooled`). They are written oldest first, as of the time each was made, as soon as the
+   * store answers (`report.written`); the idempotency key (kind, runId, eventId) counts each once.
+   * A full spool (either limit) rejects the report with a retryable `StorageError` and emits
+   * `report.dropped`. `close()` writes what it can within `delivery.closeTimeoutMs`; what is left
+   * gets `report.dropped`, or, with `filename`, stays in the file (`report.spooled`, `kept: true`).
+   *
+   * - `maxReports`: most reports kept (default 10 000).
+   * - `maxBytes`: most bytes kept, as JSON (default 64 MiB, 67 108 864).
+   * - `filename`: also append each kept report to this file (one JSON line, fsynced before the
+   *   report resolves); the next start writes what a previous process left. One process per file.
+   */
+  spool?: SpoolOptions | false;
 }
 
 /** The incident system: report signals, operate on incidents, listen to changes. */
@@ -120,6 +140,7 @@ const OptionsSchema = z.object({
     })
     .strict()
     .optional(),
+  spool: SpoolOptionsSchema.optional(),
 });
 
 /**
@@ -172,6 +193,7 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
     customRules: options.severityRules !== undefined,
     redact: options.redact ?? {},
     snapshotEvents: options.snapshotEvents ?? DEFAULT_SNAPSHOT_EVENTS,
+    spool: options.spool === false ? null : { ...DEFAULT_SPOOL, filename: undefined, ...options.spool, closeTimeoutMs: options.delivery?.closeTimeoutMs ?? 5000 },
   });
 
   return {

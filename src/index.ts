@@ -1,6 +1,7 @@
 export { createIncidents } from "./incidents.js";
 export type { DedupOptions, Incidents, IncidentsOptions } from "./incidents.js";
-export type { ReportResult } from "./engine.js";
+export type { ReportResult, SpooledReport, WrittenReport } from "./engine.js";
+export type { SpoolOptions } from "./spool/spool.js";
 export type {
   IncidentChangeEvent,
   IncidentChangeType,
@@ -8,6 +9,11 @@ export type {
   IncidentEventHandler,
   IncidentEventType,
   NotificationFailedEvent,
+  ReportDroppedEvent,
+  ReportSpooledEvent,
+  ReportSpoolEventType,
+  ReportWrittenEvent,
+  SpooledReportIdentity,
 } from "./events.js";
 export type {
   AnomalyInput,

@@ -16,10 +16,14 @@ describe("public types", () => {
   const report = incidents.reporter({ workspaceId: "ws", agentId: "agt", environment: "production" });
   const ops = incidents.as({ id: "usr", role: "operator", workspaceId: "ws" });
 
-  it("reporter methods resolve to { incident, outcome }; runEnded may be null", () => {
-    expectTypeOf(report.anomaly).returns.resolves.toEqualTypeOf<{ incident: Incident; outcome: ReportOutcome }>();
-    expectTypeOf(report.runEnded).returns.resolves.toEqualTypeOf<{ incident: Incident; outcome: ReportOutcome } | null>();
+  it("reporter methods resolve to { incident, outcome }, or a spooled report without one; runEnded may be null", () => {
+    type Result = { incident: Incident; outcome: ReportOutcome } | { incident: null; outcome: "spooled" };
+    expectTypeOf(report.anomaly).returns.resolves.toEqualTypeOf<Result>();
+    expectTypeOf(report.runEnded).returns.resolves.toEqualTypeOf<Result | null>();
     expectTypeOf<ReportOutcome>().toEqualTypeOf<"created" | "recurred" | "reopened" | "duplicate">();
+    // narrowing on outcome gives the incident
+    const narrow = (result: Result) => (result.outcome === "spooled" ? null : result.incident);
+    expectTypeOf(narrow).returns.toEqualTypeOf<Incident | null>();
   });
 
   it("operator reads and mutations have the documented shapes", () => {

@@ -1,4 +1,4 @@
-import type { Incidents, Reporter, RunEvent, RunSource, RunTimeline } from "agent-incidents";
+import type { Incidents, ReportResult, Reporter, RunEvent, RunSource, RunTimeline } from "agent-incidents";
 
 /** A clock that starts now and moves only when the story says so. */
 export function storyClock() {
@@ -60,7 +60,7 @@ const EXTERNAL_EMAIL = { id: "pol_external_email", name: "No email to unverified
 const STRIPE = { id: "con_stripe", provider: "stripe" };
 
 /** Log line for each report. */
-export type Logger = (agentId: string, runId: string, what: string, result: { outcome: string; incident: { number: number; severity: string } } | null) => void;
+export type Logger = (agentId: string, runId: string, what: string, result: ReportResult | null) => void;
 
 /**
  * The scripted day: a refunds agent and a support agent over a handful of runs, reporting each

@@ -6,15 +6,21 @@ import type { Reporter } from "../reporter.js";
 
 export interface AdapterOptions {
   /**
-   * Called when a report fails (store down, invalid input). Default: `console.error`. The run
-   * goes on either way; an `onError` that throws is ignored.
+   * Called when a report fails (invalid input, a store error the spool does not keep, a full
+   * spool). Default: `console.error`. A report kept in the spool while the store is away is no
+   * failure: it resolves `"spooled"` and is written later. The run goes on either way; an
+   * `onError` that throws is ignored.
    */
   onError?: (error: unknown) => void;
 }
 
 /** The part of every adapter a host uses after wiring it in. */
 export interface Adapter {
-  /** Resolves when every report started so far has settled (for tests and shutdown). Never rejects. */
+  /**
+   * Resolves when every report started so far has settled: written, kept in the spool, or failed
+   * (for tests and shutdown). Never rejects. Spooled reports are written when the store answers;
+   * `incidents.close()` waits for them, within its deadline.
+   */
   flush(): Promise<void>;
 }
 

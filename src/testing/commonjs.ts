@@ -9,6 +9,7 @@ import type { ConformanceOptions } from "./conformance.js";
 export { fakeClock } from "./fake-clock.js";
 export type { FakeClock } from "./fake-clock.js";
 export { createFixtures } from "./fixtures.js";
+export { written } from "./written.js";
 export type { FixtureScope, SignalFixtures } from "./fixtures.js";
 export type { ConformanceOptions } from "./conformance.js";
 export type { NotifierConformanceOptions, NotifierHarness } from "./notifier-conformance.js";

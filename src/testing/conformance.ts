@@ -6,6 +6,7 @@ import type { IncidentStore } from "../stores/contract.js";
 import { fakeClock, type FakeClock } from "./fake-clock.js";
 import { createFixtures } from "./fixtures.js";
 import { vitest } from "./vitest.js";
+import { written } from "./written.js";
 
 /** Switches for {@link describeStoreConformance}. */
 export interface ConformanceOptions {
@@ -47,12 +48,14 @@ export function describeStoreConformance(
     let clock: FakeClock;
     let incidents: Incidents;
     const signals = createFixtures({ workspaceId: "ws_a" });
+    const report = async (signal: unknown) => written(await incidents.report(signal));
     const ops = () => incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws_a" });
 
     beforeEach(async () => {
       store = await factory();
       clock = fakeClock("2026-03-01T12:00:00.000Z");
-      incidents = createIncidents({ store, clock });
+      // without the spool: a store's retryable error must fail the test, not wait in the spool
+      incidents = createIncidents({ store, clock, spool: false });
     });
 
     afterEach(async () => {
@@ -65,7 +68,7 @@ export function describeStoreConformance(
       for (let i = 0; i < n; i++) {
         clock.advance(60_000);
         const impact = (["low", "high", "medium", "critical"] as const)[i % 4];
-        const { incident } = await incidents.report(
+        const { incident } = await report(
           signals.policyBlocked({ policy: { id: `pol_${i}`, name: `Policy ${i}`, effect: "block" }, impact, ...overrides }),
         );
         out.push(incident);
@@ -77,7 +80,7 @@ export function describeStoreConformance(
       const signal = signals.executionFailed({
         context: { events: [{ id: "e0", type: "tool.call", at: "2026-03-01T11:59:00.000Z" }], data: { customer: "cus_1", password: "hunter2" } },
       });
-      const { incident, outcome } = await incidents.report(signal);
+      const { incident, outcome } = await report(signal);
       expect(outcome).toBe("created");
       const detail = await ops().get(incident.id);
       expect(detail).toMatchObject({ ...incident, occurrences: 1, version: 1, number: 1 });
@@ -92,15 +95,15 @@ export function describeStoreConformance(
 
     it("numbers incidents per workspace from 1 without gaps", async () => {
       const other = createFixtures({ workspaceId: "ws_b" });
-      const a1 = await incidents.report(signals.approvalRejected());
-      const b1 = await incidents.report(other.approvalRejected());
-      const a2 = await incidents.report(signals.approvalRejected());
+      const a1 = await report(signals.approvalRejected());
+      const b1 = await report(other.approvalRejected());
+      const a2 = await report(signals.approvalRejected());
       expect([a1.incident.number, a2.incident.number, b1.incident.number]).toEqual([1, 2, 1]);
     });
 
     it("filters by severity, status, kind, agent and run; a filter left out matches everything", async () => {
       const seeded = await seed(8);
-      await incidents.report(signals.anomaly({ agentId: "agt_other", runId: "run_x" }));
+      await report(signals.anomaly({ agentId: "agt_other", runId: "run_x" }));
       await ops().acknowledge(seeded[0]!.id);
       await ops().resolve(seeded[1]!.id, { note: "fixed", rootCause: "policy_issue" });
       const all = await ops().list();
@@ -128,7 +131,7 @@ export function describeStoreConformance(
       expect(bySeverity.map((i) => i.number)).toEqual(expected.map((i) => i.number));
       const byRecency = (await ops().list({ sort: "recency" })).items;
       expect(byRecency.map((i) => i.number)).toEqual([...seeded].reverse().map((i) => i.number));
-      const tied = [await incidents.report(signals.approvalRejected()), await incidents.report(signals.approvalRejected())];
+      const tied = [await report(signals.approvalRejected()), await report(signals.approvalRejected())];
       const top = (await ops().list({ sort: "recency", limit: 2 })).items;
       expect(top.map((i) => i.number)).toEqual(tied.map((t) => t.incident.number).reverse());
     });
@@ -144,7 +147,7 @@ export function describeStoreConformance(
           seen.push(...page.items.map((i) => i.id));
           cursor = page.nextCursor ?? undefined;
           pages++;
-          await incidents.report(signals.approvalRejected());
+          await report(signals.approvalRejected());
         } while (cursor);
         const original = new Set(seeded.map((i) => i.id));
         const fromOriginal = seen.filter((id) => original.has(id));
@@ -156,7 +159,7 @@ export function describeStoreConformance(
 
     it("counts every severity x status cell, zero-filled, overall and per agent", async () => {
       const seeded = await seed(4);
-      await incidents.report(signals.anomaly({ agentId: "agt_other" }));
+      await report(signals.anomaly({ agentId: "agt_other" }));
       await ops().acknowledge(seeded[1]!.id);
       const counts = await ops().counts();
       for (const severity of SEVERITIES) expect(Object.keys(counts[severity]).sort()).toEqual([...STATUSES].sort());
@@ -172,10 +175,10 @@ export function describeStoreConformance(
 
     it("merges recurrences into occurrences and treats a retried (runId, eventId) as a duplicate", async () => {
       const first = signals.executionFailed();
-      const a = await incidents.report(first);
+      const a = await report(first);
       clock.advance(1000);
-      const b = await incidents.report(signals.executionFailed({ runId: "run_2" }));
-      const retry = await incidents.report(first);
+      const b = await report(signals.executionFailed({ runId: "run_2" }));
+      const retry = await report(first);
       expect([a.outcome, b.outcome, retry.outcome]).toEqual(["created", "recurred", "duplicate"]);
       expect(b.incident.id).toBe(a.incident.id);
       expect(retry.incident.id).toBe(a.incident.id);
@@ -187,25 +190,25 @@ export function describeStoreConformance(
     });
 
     it("never merges approvals; reopens within the window and starts afresh after it", async () => {
-      const a1 = await incidents.report(signals.approvalRejected());
-      const a2 = await incidents.report(signals.approvalRejected());
+      const a1 = await report(signals.approvalRejected());
+      const a2 = await report(signals.approvalRejected());
       expect(a2.incident.id).not.toBe(a1.incident.id);
 
-      const { incident } = await incidents.report(signals.anomaly());
+      const { incident } = await report(signals.anomaly());
       await ops().resolve(incident.id, { note: "noise", rootCause: "external" });
       clock.advance(2 * HOUR);
-      const reopened = await incidents.report(signals.anomaly());
+      const reopened = await report(signals.anomaly());
       expect(reopened.outcome).toBe("reopened");
       expect(reopened.incident).toMatchObject({ id: incident.id, status: "open", resolution: null, resolvedAt: null, occurrences: 2 });
       await ops().resolve(incident.id, { note: "noise again", rootCause: "external" });
       clock.advance(25 * HOUR);
-      const fresh = await incidents.report(signals.anomaly());
+      const fresh = await report(signals.anomaly());
       expect(fresh.outcome).toBe("created");
       expect(fresh.incident.id).not.toBe(incident.id);
     });
 
     it("keeps the activity in order, one entry per version", async () => {
-      const { incident } = await incidents.report(signals.policyBlocked({ impact: "low" }));
+      const { incident } = await report(signals.policyBlocked({ impact: "low" }));
       await ops().acknowledge(incident.id);
       await ops().assign(incident.id, "usr_bo");
       await ops().addNote(incident.id, "looking");
@@ -223,7 +226,7 @@ export function describeStoreConformance(
     });
 
     it("rejects a stale expectedVersion with ConflictError and writes nothing", async () => {
-      const { incident } = await incidents.report(signals.agentError());
+      const { incident } = await report(signals.agentError());
       await ops().acknowledge(incident.id, { expectedVersion: 1 });
       await expect(ops().addNote(incident.id, "late", { expectedVersion: 1 })).rejects.toBeInstanceOf(ConflictError);
       await expect(ops().resolve(incident.id, { note: "x", rootCause: "other", expectedVersion: 1 })).rejects.toBeInstanceOf(ConflictError);
@@ -234,14 +237,14 @@ export function describeStoreConformance(
     });
 
     it("rejects a transition outside the lifecycle and writes nothing", async () => {
-      const { incident } = await incidents.report(signals.agentError());
+      const { incident } = await report(signals.agentError());
       await ops().startInvestigating(incident.id);
       await expect(ops().acknowledge(incident.id)).rejects.toBeInstanceOf(InvalidTransitionError);
       expect((await ops().get(incident.id)).version).toBe(2);
     });
 
     it("isolates workspaces: another workspace's incident is not found and not listed", async () => {
-      const { incident } = await incidents.report(signals.agentError());
+      const { incident } = await report(signals.agentError());
       const outsider = incidents.as({ id: "usr_eve", role: "admin", workspaceId: "ws_b" });
       await expect(outsider.get(incident.id)).rejects.toBeInstanceOf(NotFoundError);
       await expect(outsider.resolve(incident.id, { note: "x", rootCause: "other" })).rejects.toBeInstanceOf(NotFoundError);
@@ -254,7 +257,7 @@ export function describeStoreConformance(
       const n = options.concurrentReports ?? 40;
       const reports = Array.from({ length: n }, (_, i) => signals.executionFailed({ runId: `run_${i}`, eventId: `evt_c${i}` }));
       const retries = reports.slice(0, 5);
-      const results = await Promise.all([...reports, ...retries].map((s) => incidents.report(s)));
+      const results = await Promise.all([...reports, ...retries].map((s) => report(s)));
       expect(new Set(results.map((r) => r.incident.id)).size).toBe(1);
       expect(results.filter((r) => r.outcome === "created")).toHaveLength(1);
       expect(results.filter((r) => r.outcome === "duplicate")).toHaveLength(5);
@@ -267,7 +270,7 @@ export function describeStoreConformance(
     it.skipIf(options.skipConcurrency)("numbers incidents created concurrently 1..n without gaps or repeats", async () => {
       const n = 30;
       const results = await Promise.all(
-        Array.from({ length: n }, (_, i) => incidents.report(signals.agentError({ error: { name: `Error${i}`, message: "boom" } }))),
+        Array.from({ length: n }, (_, i) => report(signals.agentError({ error: { name: `Error${i}`, message: "boom" } }))),
       );
       expect(results.every((r) => r.outcome === "created")).toBe(true);
       expect(results.map((r) => r.incident.number).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
@@ -275,7 +278,7 @@ export function describeStoreConformance(
     });
 
     it.skipIf(options.skipConcurrency)("lets exactly one of two concurrent resolves win", async () => {
-      const { incident } = await incidents.report(signals.agentError());
+      const { incident } = await report(signals.agentError());
       const outcomes = await Promise.allSettled([
         ops().resolve(incident.id, { note: "note one", rootCause: "agent_bug" }),
         ops().resolve(incident.id, { note: "note two", rootCause: "external" }),
@@ -293,7 +296,7 @@ export function describeStoreConformance(
       clock.advance(1000);
       const since = clock.now().toISOString();
       clock.advance(1000);
-      const later = await incidents.report(signals.anomaly());
+      const later = await report(signals.anomaly());
       await ops().acknowledge(later.incident.id);
       const stats = await ops().stats({ since });
       expect(stats.total).toBe(1);

@@ -6,3 +6,4 @@ export { fakeClock } from "./fake-clock.js";
 export type { FakeClock } from "./fake-clock.js";
 export { createFixtures } from "./fixtures.js";
 export type { FixtureScope, SignalFixtures } from "./fixtures.js";
+export { written } from "./written.js";

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ForbiddenError, NotFoundError } from "agent-incidents";
 import { setup } from "./helpers.js";
+import { written } from "agent-incidents/testing";
 
 describe("access", () => {
   const seeded = async () => {
     const ctx = setup();
-    const { incident } = await ctx.report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" });
+    const { incident } = written(await ctx.report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" }));
     return { ...ctx, id: incident.id };
   };
 
@@ -54,7 +55,7 @@ describe("access", () => {
 
   it("takes an authorize option that replaces the role policy", async () => {
     const ctx = setup({ authorize: (actor, permission) => permission === "read" || actor.id === "usr_oncall" });
-    const { incident } = await ctx.report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" });
+    const { incident } = written(await ctx.report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" }));
     const oncall = ctx.incidents.as({ id: "usr_oncall", role: "viewer", workspaceId: "ws_acme" });
     expect((await oncall.acknowledge(incident.id)).status).toBe("acknowledged");
     await expect(ctx.ops.addNote(incident.id, "x")).rejects.toBeInstanceOf(ForbiddenError);

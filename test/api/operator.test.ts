@@ -1,15 +1,16 @@
 import { describe, expect, it, vi } from "vitest";
 import { ClosedError, type IncidentEvent, type RunSource } from "agent-incidents";
 import { HOUR, limitPolicy, refund, setup, stripe } from "./helpers.js";
+import { written } from "agent-incidents/testing";
 
 describe("the operator's workflow", () => {
   it("lists open incidents by severity then recency, acknowledges, investigates and resolves", async () => {
     const { report, ops, clock } = setup();
-    const low = await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "slow_tool" });
+    const low = written(await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "slow_tool" }));
     clock.advance(60_000);
-    const crit = await report.executionFailed({ runId: "run_2", eventId: "e1", action: refund, connector: stripe, error: { message: "down", code: "503" } });
+    const crit = written(await report.executionFailed({ runId: "run_2", eventId: "e1", action: refund, connector: stripe, error: { message: "down", code: "503" } }));
     clock.advance(60_000);
-    const high = await report.approvalRejected({ runId: "run_3", eventId: "e1", action: refund, approval: { id: "apr_1", decidedBy: "usr_lee" } });
+    const high = written(await report.approvalRejected({ runId: "run_3", eventId: "e1", action: refund, approval: { id: "apr_1", decidedBy: "usr_lee" } }));
     const page = await ops.list({ status: "open" });
     expect(page.items.map((i) => i.id)).toEqual([crit.incident.id, high.incident.id, low.incident.id]);
     expect(page.nextCursor).toBeNull();
@@ -41,7 +42,7 @@ describe("the operator's workflow", () => {
 
   it("assigns, notes and sets severity, each one version and one activity entry", async () => {
     const { report, ops } = setup();
-    const { incident } = await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "refund_spike" });
+    const { incident } = written(await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "refund_spike" }));
     await ops.assign(incident.id, "usr_bo");
     expect((await ops.assign(incident.id, "usr_bo")).version).toBe(2);
     await ops.addNote(incident.id, "Checking the detector thresholds");
@@ -56,7 +57,7 @@ describe("the operator's workflow", () => {
     const { report, ops, clock } = setup();
     for (let i = 0; i < 120; i++) {
       clock.advance(1000);
-      await report.anomaly({ runId: `run_${i}`, eventId: "e", pattern: `p${i}` });
+      written(await report.anomaly({ runId: `run_${i}`, eventId: "e", pattern: `p${i}` }));
     }
     const first = await ops.list();
     expect(first.items).toHaveLength(50);
@@ -75,13 +76,13 @@ describe("the operator's workflow", () => {
       loadRun: vi.fn(async (runId) => ({ runId, status: "errored" as const, events: [{ id: "e1", type: "run.started", at: "2026-06-01T08:59:00.000Z" }] })),
     };
     const { report, ops } = setup({ runs });
-    const { incident } = await report.policyBlocked({
+    const { incident } = written(await report.policyBlocked({
       runId: "run_1",
       eventId: "e2",
       action: refund,
       policy: limitPolicy,
       context: { events: [{ id: "e1", type: "run.started", at: "2026-06-01T08:59:00.000Z" }, { id: "e2", type: "action.requested", at: "2026-06-01T09:00:00.000Z", data: { action: "refund.create" } }] },
-    });
+    }));
     const context = await ops.context(incident.id);
     expect(context.snapshot).toMatchObject({ action: refund, policy: limitPolicy, truncated: false });
     expect(context.snapshot?.events.at(-1)?.id).toBe("e2");
@@ -93,7 +94,7 @@ describe("the operator's workflow", () => {
 
   it("still answers context when the RunSource fails, saying why", async () => {
     const { report, ops } = setup({ runs: { loadRun: async () => { throw new Error("runs db down"); } } });
-    const { incident } = await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" });
+    const { incident } = written(await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" }));
     const context = await ops.context(incident.id);
     expect(context.run).toBeNull();
     expect(context.runError).toContain("runs db down");
@@ -101,7 +102,7 @@ describe("the operator's workflow", () => {
 
   it("counts every cell, zero-filled", async () => {
     const { report, ops } = setup();
-    await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" });
+    written(await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" }));
     const counts = await ops.counts();
     expect(counts).toEqual({
       critical: { open: 0, acknowledged: 0, investigating: 0, resolved: 0 },
@@ -119,9 +120,9 @@ describe("events", () => {
     for (const type of ["incident.created", "incident.recurred", "incident.updated", "incident.resolved", "incident.reopened"] as const) {
       incidents.on(type, (e) => void seen.push(e));
     }
-    const { incident } = await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" });
-    await report.anomaly({ runId: "run_1", eventId: "e2", pattern: "x" });
-    await report.anomaly({ runId: "run_1", eventId: "e2", pattern: "x" });
+    const { incident } = written(await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" }));
+    written(await report.anomaly({ runId: "run_1", eventId: "e2", pattern: "x" }));
+    written(await report.anomaly({ runId: "run_1", eventId: "e2", pattern: "x" }));
     await ops.acknowledge(incident.id);
     await ops.resolve(incident.id, { note: "ok", rootCause: "other" });
     await ops.reopen(incident.id, "not ok");
@@ -137,7 +138,7 @@ describe("events", () => {
     incidents.on("incident.created", () => { throw new Error("handler bug"); });
     incidents.on("incident.created", async () => { throw new Error("async handler bug"); });
     incidents.on("incident.created", (e) => void later.push(e.data.incident.id));
-    const { outcome } = await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" });
+    const { outcome } = written(await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" }));
     await new Promise((r) => setTimeout(r, 0));
     expect(outcome).toBe("created");
     expect(later).toHaveLength(1);
@@ -152,7 +153,7 @@ describe("events", () => {
     incidents.on("incident.created", handler);
     incidents.off("incident.created", handler);
     unsubscribe();
-    await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" });
+    written(await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" }));
     expect(calls).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createIncidents, ValidationError, type Operator } from "agent-incidents";
 import { limitPolicy, refund, setup, stripe } from "./helpers.js";
+import { written } from "agent-incidents/testing";
 
 /** Asserts a ValidationError whose issues name `field`, and returns its message. */
 async function rejectsNaming(promise: Promise<unknown>, field: string): Promise<string> {
@@ -45,7 +46,7 @@ describe("bad input is refused with a ValidationError naming the field, and writ
 
   it("operator methods reject (never throw) and leave the incident unchanged", async () => {
     const { report, ops } = setup();
-    const { incident } = await report.anomaly({ runId: "r", eventId: "e", pattern: "x" });
+    const { incident } = written(await report.anomaly({ runId: "r", eventId: "e", pattern: "x" }));
     const calls: Array<[string, (o: Operator) => Promise<unknown>]> = [
       ["id", (o) => o.get("")],
       ["note", (o) => o.resolve(incident.id, { note: " ", rootCause: "other" })],

@@ -11,6 +11,7 @@ import { getRequestListener } from "@hono/node-server";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIncidents, memoryStore, type Actor, type Incidents, type RunSource } from "agent-incidents";
+import { written } from "agent-incidents/testing";
 import { createConsoleHandler } from "agent-incidents/console";
 
 const executable = [process.env["CHROMIUM_PATH"], "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(
@@ -50,14 +51,16 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
     },
   };
 
-  const report = (workspaceId: string, i: number, impact: "low" | "critical", title = `Refund limit ${i}`) =>
-    incidents.reporter({ workspaceId, agentId: "agt_refunds", environment: "production" }).policyBlocked({
-      runId: `run_${i}`,
-      eventId: "ev_2",
-      action: { type: "refund.create", payload: { amount: 100 * i, card: "4242 4242 4242 4242" } },
-      policy: { id: `pol_${i}`, name: title, effect: "block", reason: "over the limit" },
-      impact,
-    });
+  const report = async (workspaceId: string, i: number, impact: "low" | "critical", title = `Refund limit ${i}`) =>
+    written(
+      await incidents.reporter({ workspaceId, agentId: "agt_refunds", environment: "production" }).policyBlocked({
+        runId: `run_${i}`,
+        eventId: "ev_2",
+        action: { type: "refund.create", payload: { amount: 100 * i, card: "4242 4242 4242 4242" } },
+        policy: { id: `pol_${i}`, name: title, effect: "block", reason: "over the limit" },
+        impact,
+      }),
+    );
   const escalate = (i: number, severity: "low" | "high", title: string) =>
     incidents.as(actors.ana!).escalate({ title, severity, agentId: "agt_support", runId: `run_${i}`, eventId: "ev_2" });
 

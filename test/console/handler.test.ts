@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createIncidents, memoryStore, type Actor, type Incidents } from "agent-incidents";
+import { written } from "agent-incidents/testing";
 import { createConsoleHandler } from "agent-incidents/console";
 
 const ORIGIN = "http://console.test";
@@ -14,14 +15,16 @@ afterEach(async () => incidents?.close());
 
 async function setup(options: Partial<Parameters<typeof createConsoleHandler>[1]> = {}) {
   incidents = createIncidents({ store: memoryStore() });
-  const report = (workspaceId: string, i: number, title = `Policy ${i}`) =>
-    incidents.reporter({ workspaceId, agentId: "agt_refunds", environment: "production" }).policyBlocked({
-      runId: `run_${i}`,
-      eventId: `evt_${i}`,
-      action: { type: "refund.create", payload: { amount: 10 * i } },
-      policy: { id: `pol_${i}`, name: title, effect: "block" },
-      impact: i % 2 ? "high" : "low",
-    });
+  const report = async (workspaceId: string, i: number, title = `Policy ${i}`) =>
+    written(
+      await incidents.reporter({ workspaceId, agentId: "agt_refunds", environment: "production" }).policyBlocked({
+        runId: `run_${i}`,
+        eventId: `evt_${i}`,
+        action: { type: "refund.create", payload: { amount: 10 * i } },
+        policy: { id: `pol_${i}`, name: title, effect: "block" },
+        impact: i % 2 ? "high" : "low",
+      }),
+    );
   const a = (await report("ws_a", 1)).incident;
   const b = (await report("ws_b", 2)).incident;
   const handler = createConsoleHandler(incidents, {

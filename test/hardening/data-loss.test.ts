@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createIncidents, defaultSeverityRules, isIncidentError, type SeverityRule } from "agent-incidents";
-import { fakeClock } from "agent-incidents/testing";
+import { fakeClock, written } from "agent-incidents/testing";
 import { limit, operator, refund, scope, storeTargets, stripe } from "./stores.js";
 
 describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { timeout: 60_000 }, ({ name, make }) => {
@@ -13,7 +13,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     await expect(failed).rejects.toThrow(/Invalid execution_failed input: context\.data\.customer: could not be read \(boom\)/);
     const ops = incidents.as(operator);
     expect((await ops.list()).items).toEqual([]);
-    const ok = await report.executionFailed({ runId: "r1", eventId: "e1", action: refund, connector: stripe, error: { message: "down" } });
+    const ok = written(await report.executionFailed({ runId: "r1", eventId: "e1", action: refund, connector: stripe, error: { message: "down" } }));
     expect(ok).toMatchObject({ outcome: "created", incident: { number: 1 } });
     await incidents.close();
   });
@@ -21,7 +21,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
   it("stores BigInts and functions in a payload as JSON even with redact: false; list and stats keep working", async () => {
     const incidents = createIncidents({ store: make(), redact: false });
     const payload = { amount: 10n ** 30n, callback: () => 1, when: new Date("2026-01-01T00:00:00Z"), nan: Number.NaN };
-    const { incident } = await incidents.reporter(scope).executionFailed({ runId: "r", eventId: "e", action: { type: "refund.create", payload }, connector: stripe, error: { message: "x" } });
+    const { incident } = written(await incidents.reporter(scope).executionFailed({ runId: "r", eventId: "e", action: { type: "refund.create", payload }, connector: stripe, error: { message: "x" } }));
     expect((incident.trigger["action"] as { payload: unknown }).payload).toEqual({ amount: "1" + "0".repeat(30), when: "2026-01-01T00:00:00.000Z", nan: null });
     const ops = incidents.as(operator);
     expect((await ops.list()).items).toHaveLength(1);
@@ -34,7 +34,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     const flaky: SeverityRule = { name: "flaky", explanation: "fails on demand", match: () => { if (fail) throw new Error("rule broke"); return null; } };
     const incidents = createIncidents({ store: make(), severityRules: [flaky, ...defaultSeverityRules] });
     const report = incidents.reporter(scope);
-    await report.anomaly({ runId: "r", eventId: "e1", pattern: "spike" });
+    written(await report.anomaly({ runId: "r", eventId: "e1", pattern: "spike" }));
     fail = true;
     const error = await report.anomaly({ runId: "r", eventId: "e2", pattern: "spike" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "CALLBACK", option: "severityRules[0]" });
@@ -44,8 +44,8 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     const ops = incidents.as(operator);
     const [only] = (await ops.list()).items;
     expect(only).toMatchObject({ number: 1, occurrences: 1, version: 1 });
-    expect((await report.anomaly({ runId: "r", eventId: "e2", pattern: "spike" })).outcome).toBe("recurred");
-    expect((await report.anomaly({ runId: "r", eventId: "e3", pattern: "other" })).incident.number).toBe(2);
+    expect((written(await report.anomaly({ runId: "r", eventId: "e2", pattern: "spike" }))).outcome).toBe("recurred");
+    expect((written(await report.anomaly({ runId: "r", eventId: "e3", pattern: "other" }))).incident.number).toBe(2);
     await incidents.close();
   });
 
@@ -64,11 +64,11 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
   it("keys idempotency by (kind, runId, eventId): a block and a rejection of one event are two incidents", async () => {
     const incidents = createIncidents({ store: make() });
     const report = incidents.reporter(scope);
-    const block = await report.policyBlocked({ runId: "r", eventId: "e", action: refund, policy: limit, impact: "critical" });
-    const reject = await report.approvalRejected({ runId: "r", eventId: "e", action: refund, approval: { id: "apr", decidedBy: "usr_x" } });
+    const block = written(await report.policyBlocked({ runId: "r", eventId: "e", action: refund, policy: limit, impact: "critical" }));
+    const reject = written(await report.approvalRejected({ runId: "r", eventId: "e", action: refund, approval: { id: "apr", decidedBy: "usr_x" } }));
     expect([block.outcome, reject.outcome]).toEqual(["created", "created"]);
     expect(reject.incident.id).not.toBe(block.incident.id);
-    expect((await report.approvalRejected({ runId: "r", eventId: "e", action: refund, approval: { id: "apr", decidedBy: "usr_x" } })).outcome).toBe("duplicate");
+    expect((written(await report.approvalRejected({ runId: "r", eventId: "e", action: refund, approval: { id: "apr", decidedBy: "usr_x" } }))).outcome).toBe("duplicate");
     await incidents.close();
   });
 
@@ -80,7 +80,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
       fc.asyncProperty(fc.uniqueArray(fc.tuple(part, part), { minLength: 1, maxLength: 8, selector: ([a, b]) => JSON.stringify([a, b]) }), async (pairs) => {
         const before = (await incidents.as(operator).list({ kind: "anomaly", limit: 1 })).items[0]?.occurrences ?? 0;
         const outcomes = [];
-        for (const [runId, eventId] of pairs) outcomes.push((await report.anomaly({ runId: `run${runId}`, eventId: `evt${eventId}`, pattern: "p" })).outcome);
+        for (const [runId, eventId] of pairs) outcomes.push((written(await report.anomaly({ runId: `run${runId}`, eventId: `evt${eventId}`, pattern: "p" }))).outcome);
         const after = (await incidents.as(operator).list({ kind: "anomaly", limit: 1 })).items[0]!.occurrences;
         const fresh = outcomes.filter((o) => o !== "duplicate").length;
         expect(after - before).toBe(fresh);
@@ -88,8 +88,8 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
       { numRuns: 15 },
     );
     // the classic collision of a joined key: ("a:b", "c") and ("a", "b:c")
-    const one = await report.anomaly({ runId: "a:b", eventId: "c", pattern: "q" });
-    const two = await report.anomaly({ runId: "a", eventId: "b:c", pattern: "q" });
+    const one = written(await report.anomaly({ runId: "a:b", eventId: "c", pattern: "q" }));
+    const two = written(await report.anomaly({ runId: "a", eventId: "b:c", pattern: "q" }));
     expect([one.outcome, two.outcome]).toEqual(["created", "recurred"]);
     await incidents.close();
   });
@@ -97,7 +97,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
   it("refuses an ids() that repeats itself instead of overwriting an incident", async () => {
     const incidents = createIncidents({ store: make(), ids: () => "01SAME", clock: fakeClock() });
     const report = incidents.reporter(scope);
-    const first = await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" });
+    const first = written(await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" }));
     const second = await report.anomaly({ runId: "r", eventId: "e2", pattern: "two" }).catch((e: unknown) => e);
     expect(isIncidentError(second) && second).toMatchObject({ code: "CALLBACK", option: "ids" });
     const ops = incidents.as(operator);
@@ -111,12 +111,12 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     const incidents = createIncidents({ store: make() });
     let nested: unknown = "leaf";
     for (let i = 0; i < 10; i++) nested = { d: nested };
-    const { incident } = await incidents.reporter(scope).anomaly({
+    const { incident } = written(await incidents.reporter(scope).anomaly({
       runId: "r",
       eventId: "deep",
       pattern: "deep",
       context: { data: { x: nested }, events: [{ id: "ev1", type: "tool.call", at: "2026-06-01T08:00:00.000Z", data: { x: nested } }] },
-    });
+    }));
     const { snapshot } = await incidents.as(operator).context(incident.id);
     expect(snapshot?.data).toEqual({ x: nested });
     expect(snapshot?.events[0]?.data).toEqual({ x: nested });
@@ -129,7 +129,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     let calls = 0;
     const incidents = createIncidents({ store: make(), ids: () => (++calls % 3 === 0 ? "01SAMEACT" : `01ID${calls}`), clock: fakeClock() });
     const report = incidents.reporter(scope);
-    await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" });
+    written(await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" }));
     const second = await report.anomaly({ runId: "r", eventId: "e2", pattern: "two" }).catch((e: unknown) => e);
     expect(isIncidentError(second) && second).toMatchObject({ code: "CALLBACK", option: "ids" });
     expect((await incidents.as(operator).list()).items.map((i) => i.title)).toEqual(["Anomaly: one"]);
@@ -144,7 +144,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     const report = incidents.reporter(scope);
     await expect(report.anomaly({ runId: "r", eventId: "e", pattern: "p" })).rejects.toMatchObject({ code: "CALLBACK", option: "ids" });
     expect((await incidents.as(operator).list()).items).toEqual([]);
-    expect((await report.anomaly({ runId: "r", eventId: "e", pattern: "p" })).outcome).toBe("created");
+    expect((written(await report.anomaly({ runId: "r", eventId: "e", pattern: "p" }))).outcome).toBe("created");
     expect(created).toHaveLength(1);
     await incidents.close();
   });
@@ -187,7 +187,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
   it("stores payload text with NUL and unpaired surrogates the same way on every store", async () => {
     const incidents = createIncidents({ store: make() });
     const report = incidents.reporter(scope);
-    const { incident } = await report.executionFailed({
+    const { incident } = written(await report.executionFailed({
       runId: "r",
       eventId: "e",
       action: { type: "refund\u0000.create", payload: { "k\u0000ey": "v\uD800al\u0000ue", nested: ["\uDFFF"] } },
@@ -195,7 +195,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
       error: { message: "bad \uD800 byte\u0000", code: "E\uDC00" },
       tags: ["t\u0000ag"],
       context: { data: { note: "x\u0000y" }, events: [{ id: "ev", type: "tool\u0000", at: "2026-01-01T00:00:00.000Z" }] },
-    });
+    }));
     const ops = incidents.as(operator);
     const stored = await ops.get(incident.id);
     expect(stored.trigger).toMatchObject({
@@ -208,7 +208,7 @@ describe.each(storeTargets("data_loss"))("data loss and isolation on $name", { t
     expect(context.snapshot).toMatchObject({ data: { note: "xy" }, events: [{ type: "tool" }] });
     // a custom fingerprint with an unpaired surrogate is sanitized too, not a URIError
     const custom = createIncidents({ store: make(), dedup: { fingerprint: () => "fp\uD800" } });
-    expect((await custom.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" })).incident.fingerprint).toContain("fp%EF%BF%BD");
+    expect((written(await custom.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" }))).incident.fingerprint).toContain("fp%EF%BF%BD");
     await custom.close();
     await incidents.close();
   });

@@ -3,13 +3,14 @@ import { CallbackError, createIncidents, defaultSeverityRules, encodeCursor, isI
 import { postgresStore } from "agent-incidents/postgres";
 import { sqliteStore } from "agent-incidents/sqlite";
 import { limit, operator, refund, scope, storeTargets, stripe } from "./stores.js";
+import { written } from "agent-incidents/testing";
 
 const failure = { runId: "r", eventId: "e", action: refund, connector: stripe, error: { message: "down" } };
 
 describe.each(storeTargets("errors"))("errors that name the right culprit on $name", { timeout: 60_000 }, ({ make }) => {
   it("malformed and forged cursors are ValidationErrors, never driver errors", async () => {
     const incidents = createIncidents({ store: make() });
-    await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    written(await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     const ops = incidents.as(operator);
     const forged = [
       "not-base64!!",
@@ -72,7 +73,7 @@ describe.each(storeTargets("errors"))("errors that name the right culprit on $na
   it("a note, reason or title of only NUL characters is refused, not stored empty", async () => {
     const incidents = createIncidents({ store: make() });
     const ops = incidents.as(operator);
-    const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    const { incident } = written(await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     await expect(ops.addNote(incident.id, "\u0000\u0000")).rejects.toMatchObject({ code: "VALIDATION" });
     await expect(ops.resolve(incident.id, { note: "\u0000", rootCause: "other" })).rejects.toMatchObject({ code: "VALIDATION" });
     await expect(ops.escalate({ title: "\u0000", severity: "low" })).rejects.toMatchObject({ code: "VALIDATION" });
@@ -89,7 +90,7 @@ describe.each(storeTargets("errors"))("errors that name the right culprit on $na
 
   it("a RunSource that never answers gives run: null with a runError after runTimeoutMs, and close() does not hang", async () => {
     const incidents = createIncidents({ store: make(), runs: { loadRun: () => new Promise(() => undefined) }, runTimeoutMs: 50 });
-    const { incident } = await incidents.reporter(scope).executionFailed(failure);
+    const { incident } = written(await incidents.reporter(scope).executionFailed(failure));
     const context = await incidents.as(operator).context(incident.id);
     expect(context).toMatchObject({ run: null, runError: "RunSource.loadRun failed: did not answer within 50 ms" });
     await incidents.close();
@@ -177,7 +178,7 @@ describe("store options", () => {
 describe("policy input", () => {
   it("keeps limits on what is an identifier but never refuses a long reason", async () => {
     const incidents = createIncidents();
-    const { incident } = await incidents.reporter(scope).policyBlocked({ runId: "r", eventId: "e", action: refund, policy: { ...limit, reason: "r".repeat(100_000) } });
+    const { incident } = written(await incidents.reporter(scope).policyBlocked({ runId: "r", eventId: "e", action: refund, policy: { ...limit, reason: "r".repeat(100_000) } }));
     expect((incident.trigger["policy"] as { reason: string }).reason).toMatch(/…\[truncated 91808 chars\]$/);
     await expect(incidents.reporter(scope).policyBlocked({ runId: "r", eventId: "e2", action: { type: "t".repeat(201) }, policy: limit })).rejects.toMatchObject({ code: "VALIDATION" });
     await incidents.close();

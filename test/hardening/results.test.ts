@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createIncidents, type RunSource } from "agent-incidents";
-import { fakeClock } from "agent-incidents/testing";
+import { fakeClock, written } from "agent-incidents/testing";
 import { limit, operator, refund, scope, storeTargets, stripe } from "./stores.js";
 
 const MIN = 60_000;
@@ -11,13 +11,13 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
     const incidents = createIncidents({ store: make() });
     const report = incidents.reporter(scope);
     const type = `${"a".repeat(180)} Bearer abcdefgh`;
-    const { incident } = await report.policyBlocked({
+    const { incident } = written(await report.policyBlocked({
       runId: "r",
       eventId: "e",
       action: { type, payload: { note: "Bearer abcdefgh" } },
       policy: { ...limit, name: "Bearer abcdefgh", reason: "Bearer abcdefgh" },
       context: { events: [{ id: "ev", type: "Bearer abcdefgh", at: "2026-01-01T00:00:00.000Z" }] },
-    });
+    }));
     const ops = incidents.as(operator);
     const context = await ops.context(incident.id);
     expect(context.snapshot?.action?.type).toBe(`${"a".repeat(180)} Bearer [REDACTED]`);
@@ -34,7 +34,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
     const incidents = createIncidents({ store: make(), clock });
     const report = incidents.reporter(scope);
     const ops = incidents.as(operator);
-    const { incident } = await report.anomaly({ runId: "r", eventId: "e1", pattern: "p" });
+    const { incident } = written(await report.anomaly({ runId: "r", eventId: "e1", pattern: "p" }));
     clock.set(new Date(Date.UTC(10000, 0, 1)));
     await expect(report.anomaly({ runId: "r", eventId: "e2", pattern: "q" })).rejects.toMatchObject({ code: "CALLBACK", option: "clock" });
     await expect(ops.acknowledge(incident.id)).rejects.toMatchObject({ code: "CALLBACK" });
@@ -54,7 +54,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
     const report = incidents.reporter(scope);
     const ops = incidents.as(operator);
     const story = async (eventId: string) => {
-      const { incident, outcome } = await report.executionFailed({ runId: "r", eventId, action: refund, connector: stripe, error: { message: "down", code: "E1" } });
+      const { incident, outcome } = written(await report.executionFailed({ runId: "r", eventId, action: refund, connector: stripe, error: { message: "down", code: "E1" } }));
       clock.advance(30 * MIN);
       await ops.acknowledge(incident.id);
       clock.advance(30 * MIN);
@@ -81,7 +81,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
     const report = incidents.reporter(scope);
     // paddings that put a surrogate pair on either side of the cut
     for (const pad of [173, 174, 175, 176]) {
-      const result = await report.runEnded({ runId: "r", eventId: `e${pad}`, status: "errored", error: { name: `E${pad}`, message: "a".repeat(pad) + "😀".repeat(10) + "b".repeat(9000) } });
+      const result = written(await report.runEnded({ runId: "r", eventId: `e${pad}`, status: "errored", error: { name: `E${pad}`, message: "a".repeat(pad) + "😀".repeat(10) + "b".repeat(9000) } }));
       const stored = await incidents.as(operator).get(result!.incident.id);
       expect(stored.title).toMatch(/…$/);
       expect(stored.title).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
@@ -97,7 +97,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
       }
     }
     const incidents = createIncidents({ store: make(), clock: { now: () => new LocalDate("2026-01-01T00:00:00.000Z") } });
-    const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    const { incident } = written(await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     expect(incident.createdAt).toBe("2026-01-01T00:00:00.000Z");
     const ops = incidents.as(operator);
     expect((await ops.list()).items).toHaveLength(1);
@@ -111,7 +111,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
   it("stores what a severity rule says about itself cleaned and capped", async () => {
     const rule = { name: "odd\u0000name\uD800", explanation: "x".repeat(5000) + "\u0000", match: () => "high" as const };
     const incidents = createIncidents({ store: make(), severityRules: [rule] });
-    const { incident } = await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    const { incident } = written(await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     const stored = await incidents.as(operator).get(incident.id);
     expect(stored.severityReason.rule).toBe("oddname\uFFFD");
     expect(stored.severityReason.explanation.length).toBeLessThan(1100);
@@ -123,7 +123,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
 
   it("hands out copies: changing what a report or a read returned changes nothing stored", async () => {
     const incidents = createIncidents({ store: make() });
-    const { incident } = await incidents.reporter(scope).policyBlocked({ runId: "r", eventId: "e", action: refund, policy: limit });
+    const { incident } = written(await incidents.reporter(scope).policyBlocked({ runId: "r", eventId: "e", action: refund, policy: limit }));
     (incident.trigger as { action: { type: string } }).action.type = "changed";
     incident.title = "changed";
     const ops = incidents.as(operator);
@@ -142,7 +142,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
   it("counts agents named __proto__, constructor and toString like any other", async () => {
     const incidents = createIncidents({ store: make() });
     for (const agentId of ["__proto__", "constructor", "toString", "__proto__"]) {
-      await incidents.reporter({ ...scope, agentId }).anomaly({ runId: "r", eventId: `e-${agentId}-${Math.random()}`, pattern: "p" });
+      written(await incidents.reporter({ ...scope, agentId }).anomaly({ runId: "r", eventId: `e-${agentId}-${Math.random()}`, pattern: "p" }));
     }
     const { byAgent } = await incidents.as(operator).stats();
     expect(Object.entries(byAgent).sort()).toEqual([["__proto__", 1], ["constructor", 1], ["toString", 1]]);
@@ -152,7 +152,7 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
 
   it("returns each incident once when a filter repeats a value", async () => {
     const incidents = createIncidents({ store: make() });
-    await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    written(await incidents.reporter(scope).anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     const page = await incidents.as(operator).list({ status: ["open", "open"], severity: ["medium", "medium"], agentId: [scope.agentId, scope.agentId] });
     expect(page.items).toHaveLength(1);
     await incidents.close();
@@ -169,9 +169,9 @@ describe.each(storeTargets("results"))("right results on $name", { timeout: 60_0
     const incidents = createIncidents({ store: make(), runs });
     const report = incidents.reporter(scope);
     const ops = incidents.as(operator);
-    const first = await report.executionFailed({ runId: "run_1", eventId: "e", action: refund, connector: stripe, error: { message: "x" }, context: { data: { attempt: 1 } } });
+    const first = written(await report.executionFailed({ runId: "run_1", eventId: "e", action: refund, connector: stripe, error: { message: "x" }, context: { data: { attempt: 1 } } }));
     await ops.resolve(first.incident.id, { note: "ok", rootCause: "external" });
-    const again = await report.executionFailed({ runId: "run_2", eventId: "e", action: refund, connector: stripe, error: { message: "x" }, context: { data: { attempt: 2 } } });
+    const again = written(await report.executionFailed({ runId: "run_2", eventId: "e", action: refund, connector: stripe, error: { message: "x" }, context: { data: { attempt: 2 } } }));
     expect(again.outcome).toBe("reopened");
     const latest = await ops.context(first.incident.id);
     expect(latest.run?.runId).toBe("run_2");

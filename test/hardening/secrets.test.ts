@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createIncidents, isSensitiveKey, redact, REDACTED, type RunSource } from "agent-incidents";
 import { operator, refund, scope, storeTargets, stripe } from "./stores.js";
+import { written } from "agent-incidents/testing";
 
 describe("default redaction", () => {
   it.each([
@@ -120,8 +121,8 @@ describe.each(storeTargets("secrets"))("secrets never leave $name", { timeout: 6
         const eventId = `e${++n}`;
         const { incident } =
           where === "detail"
-            ? await report.anomaly({ runId: "r", eventId, pattern: `p${n}`, detail: value })
-            : await report.executionFailed({
+            ? written(await report.anomaly({ runId: "r", eventId, pattern: `p${n}`, detail: value }))
+            : written(await report.executionFailed({
                 runId: "r",
                 eventId,
                 action: { type: `t${n}`, payload: where === "payload" ? value : {} },
@@ -129,7 +130,7 @@ describe.each(storeTargets("secrets"))("secrets never leave $name", { timeout: 6
                 error: { message: where === "message" ? `failed: ${text}` : "failed" },
                 tags: where === "tags" ? [`password=${SECRET}`] : [],
                 context: where === "data" ? { data: value } : {},
-              });
+              }));
         expect(JSON.stringify(await ops.get(incident.id))).not.toContain(SECRET);
         expect(JSON.stringify(await ops.context(incident.id))).not.toContain(SECRET);
       }),
@@ -152,7 +153,7 @@ describe.each(storeTargets("secrets"))("secrets never leave $name", { timeout: 6
       },
     };
     const incidents = createIncidents({ store: make(), runs });
-    const { incident } = await incidents.reporter(scope).executionFailed({ runId: "r", eventId: "e", action: refund, connector: stripe, error: { message: "x" } });
+    const { incident } = written(await incidents.reporter(scope).executionFailed({ runId: "r", eventId: "e", action: refund, connector: stripe, error: { message: "x" } }));
     const ops = incidents.as(operator);
     const context = await ops.context(incident.id);
     expect(context.run?.events[0]?.data).toEqual({ apiKey: REDACTED, text: `Bearer ${REDACTED}` });

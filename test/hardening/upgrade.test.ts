@@ -9,6 +9,7 @@ import { postgresStore } from "agent-incidents/postgres";
 import { sqliteStore } from "agent-incidents/sqlite";
 import { PG_URL, reportSkipped, schemas } from "../stores/pg-env.js";
 import { operator, refund, scope, stripe } from "./stores.js";
+import { written } from "agent-incidents/testing";
 
 /** Turns a database back into what version 1 of the schema wrote (no kind key, one snapshot, no episodes). */
 const downgrade = (t: string, stripEpisodes: string) => `
@@ -66,7 +67,7 @@ if (PG_URL) {
 describe.each(targets)("a $name database written by schema version 1", { timeout: 60_000 }, (target) => {
   it("is migrated on open and keeps working: episodes, snapshot, idempotency", async () => {
     const before = createIncidents({ store: target.open() });
-    const { incident } = await before.reporter(scope).executionFailed({ runId: "r", eventId: "e", action: refund, connector: stripe, error: { message: "x" }, context: { data: { step: 1 } } });
+    const { incident } = written(await before.reporter(scope).executionFailed({ runId: "r", eventId: "e", action: refund, connector: stripe, error: { message: "x" }, context: { data: { step: 1 } } }));
     await before.as(operator).acknowledge(incident.id);
     await before.close();
     await target.exec(downgrade(target.t, target.strip));
@@ -77,7 +78,7 @@ describe.each(targets)("a $name database written by schema version 1", { timeout
     expect(detail.episodes).toEqual([{ openedAt: incident.createdAt, acknowledgedAt: detail.acknowledgedAt, resolvedAt: null }]);
     expect((await ops.context(incident.id)).snapshot?.data).toEqual({ step: 1 });
     const report = after.reporter(scope);
-    expect((await report.executionFailed({ runId: "r", eventId: "e", action: refund, connector: stripe, error: { message: "x" } })).outcome).toBe("duplicate");
+    expect((written(await report.executionFailed({ runId: "r", eventId: "e", action: refund, connector: stripe, error: { message: "x" } }))).outcome).toBe("duplicate");
     expect((await ops.stats()).mtta.count).toBe(1);
     await after.close();
   });
@@ -111,9 +112,9 @@ describe("a SQLite database written by schema version 5", () => {
     const file5 = join(dir, "v5.db");
     const before = createIncidents({ store: sqliteStore({ filename: file5 }) });
     const report = before.reporter(scope);
-    const first = await report.executionFailed({ runId: "r", eventId: "e1", action: refund, connector: stripe, error: { message: "x" }, context: { data: { step: 1 } } });
-    await report.executionFailed({ runId: "r", eventId: "e2", action: refund, connector: stripe, error: { message: "x" } });
-    const other = await report.anomaly({ runId: "r", eventId: "e3", pattern: "loop" });
+    const first = written(await report.executionFailed({ runId: "r", eventId: "e1", action: refund, connector: stripe, error: { message: "x" }, context: { data: { step: 1 } } }));
+    written(await report.executionFailed({ runId: "r", eventId: "e2", action: refund, connector: stripe, error: { message: "x" } }));
+    const other = written(await report.anomaly({ runId: "r", eventId: "e3", pattern: "loop" }));
     await before.as(operator).acknowledge(first.incident.id);
     const expected = await Promise.all([first.incident.id, other.incident.id].map((id) => before.as(operator).get(id)));
     const counts = await before.as(operator).counts();
@@ -128,8 +129,8 @@ describe("a SQLite database written by schema version 5", () => {
     expect(await ops.counts()).toEqual(counts);
     expect((await ops.context(first.incident.id)).snapshot?.data).toEqual({ step: 1 });
     const again = after.reporter(scope);
-    expect((await again.executionFailed({ runId: "r", eventId: "e2", action: refund, connector: stripe, error: { message: "x" } })).outcome).toBe("duplicate");
-    const next = await again.anomaly({ runId: "r", eventId: "e4", pattern: "new" });
+    expect((written(await again.executionFailed({ runId: "r", eventId: "e2", action: refund, connector: stripe, error: { message: "x" } }))).outcome).toBe("duplicate");
+    const next = written(await again.anomaly({ runId: "r", eventId: "e4", pattern: "new" }));
     expect(next.incident.number).toBe(3);
     await after.close();
     const check = new Database(file5, { readonly: true });
@@ -142,8 +143,8 @@ describe("a SQLite database written by schema version 5", () => {
   it("is rebuilt with rows whose incident was deleted by hand, which it keeps as they were", async () => {
     const file5 = join(dir, "v5-orphan.db");
     const before = createIncidents({ store: sqliteStore({ filename: file5 }) });
-    const kept = await before.reporter(scope).anomaly({ runId: "r", eventId: "e1", pattern: "kept" });
-    const gone = await before.reporter(scope).anomaly({ runId: "r", eventId: "e2", pattern: "gone" });
+    const kept = written(await before.reporter(scope).anomaly({ runId: "r", eventId: "e1", pattern: "kept" }));
+    const gone = written(await before.reporter(scope).anomaly({ runId: "r", eventId: "e2", pattern: "gone" }));
     await before.close();
     const db = new Database(file5);
     db.exec(toSchema5);

@@ -7,6 +7,7 @@ import { pagerdutyNotifier } from "agent-incidents/notifiers";
 import { ROOT } from "../e2e/spawn.js";
 import { attempt, digest, hasLoneSurrogate, HOSTILE, incident, notification, strings } from "./hostile.js";
 import { startReceiver, until } from "./receiver.js";
+import { written } from "agent-incidents/testing";
 
 // PagerDuty's own published description of the Events API v2, from ../shared/fixtures next to
 // the project (a clone elsewhere on this machine finds the workplace's copy)
@@ -47,7 +48,7 @@ describe("pagerdutyNotifier", () => {
     open.push(incidents);
     const report = incidents.reporter(scope);
     const ops = incidents.as({ id: "usr_ana", role: "operator", workspaceId: scope.workspaceId });
-    const { incident } = await report.executionFailed({ runId: "run_9", eventId: "evt_3", action: { type: "refund.create" }, connector: { id: "con_stripe", provider: "stripe" }, error: { message: "down" } });
+    const { incident } = written(await report.executionFailed({ runId: "run_9", eventId: "evt_3", action: { type: "refund.create" }, connector: { id: "con_stripe", provider: "stripe" }, error: { message: "down" } }));
     await ops.acknowledge(incident.id);
     await ops.addNote(incident.id, "looking"); // no PagerDuty request for a note
     await ops.resolve(incident.id, { note: "fixed", rootCause: "external" });
@@ -83,11 +84,11 @@ describe("pagerdutyNotifier", () => {
     open.push(incidents);
     incidents.on("notification.failed", (e) => void failed.push(e));
     const report = incidents.reporter(scope);
-    await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" });
+    written(await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" }));
     await until(() => receiver.requests.length === 3);
-    await report.anomaly({ runId: "r", eventId: "e2", pattern: "two" });
+    written(await report.anomaly({ runId: "r", eventId: "e2", pattern: "two" }));
     await until(() => failed.length === 1);
-    await report.anomaly({ runId: "r", eventId: "e3", pattern: "three" });
+    written(await report.anomaly({ runId: "r", eventId: "e3", pattern: "three" }));
     await until(() => failed.length === 2);
     expect(receiver.requests).toHaveLength(5);
     expect(failed.map((f) => f.data.attempts)).toEqual([1, 1]);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createIncidents, type IncidentEvent, type IncidentsOptions } from "agent-incidents";
 import { verifyWebhook, webhookNotifier } from "agent-incidents/notifiers";
 import { refusedUrl, startReceiver, until } from "./receiver.js";
+import { written } from "agent-incidents/testing";
 
 const scope = { workspaceId: "ws_n", agentId: "agt_n", environment: "production" as const };
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
@@ -27,7 +28,7 @@ describe("webhookNotifier against a real HTTP server", () => {
     const receiver = await startReceiver((_r, i, res) => void res.writeHead(i === 0 ? 503 : 204).end());
     open.push(receiver);
     const { report, failed } = setup(receiver.url);
-    await report.anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    written(await report.anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     await until(() => receiver.requests.length === 2);
     expect(receiver.requests.map((r) => r.headers["webhook-id"])).toEqual([receiver.requests[0]!.headers["webhook-id"], receiver.requests[0]!.headers["webhook-id"]]);
     expect(receiver.bodies()[1]).toMatchObject({ type: "incident.created", data: { incident: { title: "Anomaly: p" } } });
@@ -39,9 +40,9 @@ describe("webhookNotifier against a real HTTP server", () => {
     const receiver = await startReceiver((_r, i, res) => void res.writeHead(statuses[i] ?? 204).end());
     open.push(receiver);
     const { report, failed } = setup(receiver.url, { retry: { attempts: 5, minDelayMs: 5, maxDelayMs: 10 } });
-    await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" });
+    written(await report.anomaly({ runId: "r", eventId: "e1", pattern: "one" }));
     await until(() => receiver.requests.length === 3);
-    await report.anomaly({ runId: "r", eventId: "e2", pattern: "two" });
+    written(await report.anomaly({ runId: "r", eventId: "e2", pattern: "two" }));
     await until(() => failed.length === 1);
     expect(receiver.requests).toHaveLength(4);
     expect(failed[0]!.data).toMatchObject({ attempts: 1, notifier: expect.stringMatching(/^webhook:http:\/\/127\.0\.0\.1:\d+\/hooks$/), error: expect.stringContaining("answered 400") });
@@ -54,7 +55,7 @@ describe("webhookNotifier against a real HTTP server", () => {
     });
     open.push(receiver);
     const { report, failed } = setup(receiver.url, { timeoutMs: 100 });
-    await report.anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    written(await report.anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     await until(() => receiver.requests.length === 2);
     await new Promise((r) => setTimeout(r, 50));
     expect(failed).toEqual([]);
@@ -62,7 +63,7 @@ describe("webhookNotifier against a real HTTP server", () => {
 
   it("ends in notification.failed with the attempt count when the connection is refused every time", async () => {
     const { report, failed } = setup(await refusedUrl());
-    const { incident } = await report.anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    const { incident } = written(await report.anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     await until(() => failed.length === 1);
     expect(failed[0]!.data).toMatchObject({ attempts: 3, error: expect.stringContaining("ECONNREFUSED") });
     expect(failed[0]!.data.notification).toMatchObject({ data: { incident: { id: incident.id } } });
@@ -89,7 +90,7 @@ describe("webhookNotifier against a real HTTP server", () => {
     const receiver = await startReceiver();
     open.push(receiver);
     const { report, incidents } = setup(receiver.url);
-    const { incident } = await report.policyBlocked({ runId: "r", eventId: "e", action: { type: "refund.create" }, policy: { id: "pol", name: "Limit", effect: "block" }, impact: "high" });
+    const { incident } = written(await report.policyBlocked({ runId: "r", eventId: "e", action: { type: "refund.create" }, policy: { id: "pol", name: "Limit", effect: "block" }, impact: "high" }));
     await incidents.as({ id: "usr", role: "operator", workspaceId: scope.workspaceId }).acknowledge(incident.id);
     await until(() => receiver.requests.length === 2);
     const reference = new Webhook(secret);
@@ -113,7 +114,7 @@ describe("webhookNotifier against a real HTTP server", () => {
     const receiver = await startReceiver();
     open.push(receiver);
     const { report } = setup(receiver.url);
-    await report.anomaly({ runId: "r", eventId: "e", pattern: "p" });
+    written(await report.anomaly({ runId: "r", eventId: "e", pattern: "p" }));
     await until(() => receiver.requests.length === 1);
     const [request] = receiver.requests;
     const upper = Object.fromEntries(Object.entries(request!.headers).map(([k, v]) => [k.toUpperCase(), v]));

@@ -2,7 +2,7 @@ import pg from "pg";
 import { expect, it } from "vitest";
 import { createIncidents } from "agent-incidents";
 import { postgresStore } from "agent-incidents/postgres";
-import { describeStoreConformance } from "agent-incidents/testing";
+import { describeStoreConformance, written } from "agent-incidents/testing";
 import { PG_URL, reportSkipped, schemas } from "./pg-env.js";
 
 if (PG_URL) {
@@ -14,7 +14,7 @@ if (PG_URL) {
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     const incidents = createIncidents({ store: postgresStore({ pool, schema: schema() }) });
     const report = incidents.reporter({ workspaceId: "ws_pool", agentId: "agt", environment: "test" });
-    expect((await report.anomaly({ runId: "r", eventId: "e", pattern: "p" })).outcome).toBe("created");
+    expect((written(await report.anomaly({ runId: "r", eventId: "e", pattern: "p" }))).outcome).toBe("created");
     await incidents.close();
     expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     await pool.end();
@@ -25,7 +25,7 @@ if (PG_URL) {
     const name = schema();
     const incidents = createIncidents({ store: postgresStore({ connectionString: url, schema: name, max: 2 }) });
     const report = incidents.reporter({ workspaceId: "ws_plans", agentId: "agt", environment: "test" });
-    for (let i = 0; i < 300; i++) await report.anomaly({ runId: "r", eventId: `e${i}`, pattern: `p${i % 200}` });
+    for (let i = 0; i < 300; i++) written(await report.anomaly({ runId: "r", eventId: `e${i}`, pattern: `p${i % 200}` }));
     await incidents.close(); // its connections end, and the server records their statistics
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -46,7 +46,7 @@ if (PG_URL) {
     const pool = new pg.Pool({ connectionString: url, max: 1 });
     const incidents = createIncidents({ store: postgresStore({ pool, schema: schema() }) });
     const report = incidents.reporter({ workspaceId: "ws_discard", agentId: "agt", environment: "test" });
-    const blocked = (run: string) => report.policyBlocked({ runId: run, eventId: "e", action: { type: "refund" }, policy: { id: "pol", name: "Limit", effect: "block" } });
+    const blocked = async (run: string) => written(await report.policyBlocked({ runId: run, eventId: "e", action: { type: "refund" }, policy: { id: "pol", name: "Limit", effect: "block" } }));
     const { incident } = await blocked("r1");
     const ops = incidents.as({ id: "usr", role: "admin", workspaceId: "ws_discard" });
     await ops.get(incident.id);
@@ -66,8 +66,8 @@ if (PG_URL) {
       const pool = new pg.Pool({ connectionString: url, max: 1 });
       const incidents = createIncidents({ store: postgresStore({ pool, schema: schema(), preparedStatements }) });
       const report = incidents.reporter({ workspaceId: "ws_plain", agentId: "agt", environment: "test" });
-      const { incident } = await report.anomaly({ runId: "r", eventId: "e1", pattern: "p" });
-      expect((await report.anomaly({ runId: "r", eventId: "e2", pattern: "p" })).outcome).toBe("recurred");
+      const { incident } = written(await report.anomaly({ runId: "r", eventId: "e1", pattern: "p" }));
+      expect((written(await report.anomaly({ runId: "r", eventId: "e2", pattern: "p" }))).outcome).toBe("recurred");
       expect((await incidents.as({ id: "usr", role: "admin", workspaceId: "ws_plain" }).get(incident.id)).occurrenceLog).toHaveLength(2);
       expect(await prepared(pool)).toSatisfy((n: number) => (preparedStatements ? n > 0 : n === 0));
       await incidents.close();
@@ -84,7 +84,7 @@ if (PG_URL) {
     const stores = names.map((name) => createIncidents({ store: postgresStore({ pool, schema: name }) }));
     for (const incidents of stores) {
       const report = incidents.reporter({ workspaceId: "ws", agentId: "agt", environment: "test" });
-      expect((await report.anomaly({ runId: "r", eventId: "e", pattern: "p" })).outcome).toBe("created");
+      expect((written(await report.anomaly({ runId: "r", eventId: "e", pattern: "p" }))).outcome).toBe("created");
     }
     for (const incidents of stores) await incidents.close();
     await drop();

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createIncidents, StorageError, type IncidentStore } from "agent-incidents";
 import { postgresStore } from "agent-incidents/postgres";
 import { sqliteStore } from "agent-incidents/sqlite";
-import { createFixtures } from "agent-incidents/testing";
+import { createFixtures, written } from "agent-incidents/testing";
 import { PG_URL, reportSkipped, schemas } from "./pg-env.js";
 
 const dir = mkdtempSync(join(tmpdir(), "agent-incidents-integrity-"));
@@ -18,7 +18,7 @@ const signals = createFixtures({ workspaceId: "ws_a" });
 async function tampered(store: IncidentStore, tamper: (id: string) => Promise<void>) {
   const incidents = createIncidents({ store });
   const ops = incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws_a" });
-  const { incident } = await incidents.report(signals.anomaly());
+  const { incident } = written(await incidents.report(signals.anomaly()));
   await tamper(incident.id);
   return { incidents, ops, id: incident.id };
 }
