@@ -6,6 +6,7 @@ import type { IncidentStore } from "../stores/contract.js";
 import { fakeClock, type FakeClock } from "./fake-clock.js";
 import { createFixtures } from "./fixtures.js";
 import { vitest } from "./vitest.js";
+import { describeOutboxConformance } from "./outbox-conformance.js";
 import { written } from "./written.js";
 
 /** Switches for {@link describeStoreConformance}. */
@@ -310,5 +311,7 @@ export function describeStoreConformance(
       await store.close();
       await store.close();
     });
+
+    describeOutboxConformance(vitest("describeStoreConformance"), () => ({ store, incidents }));
   });
 }

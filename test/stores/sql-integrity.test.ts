@@ -100,7 +100,7 @@ describe("sqlite: bad data at the boundary", () => {
     const db = new Database(file);
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')").run();
     db.close();
-    expect(() => sqliteStore({ filename: file })).toThrow(/schema version 99, newer than this library knows \(6\)/);
+    expect(() => sqliteStore({ filename: file })).toThrow(/schema version 99, newer than this library knows \(7\)/);
   });
 
   it("wraps a driver error in a StorageError with the cause", async () => {
