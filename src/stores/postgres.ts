@@ -338,8 +338,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const planLock = `SELECT pg_try_advisory_xact_lock(${MIGRATION_LOCK}, hashtext(${quote(`${schemaName} plan`)})) AS locked`;
   const outbox: Outbox = {
-    plan: (limit, planner) =>
-      tx("outbox plan failed", async (client) => {
+    plan: async (limit, planner) =>
+      // an idle poll is one read, without a transaction or a lock
+      (await query("outbox plan failed", outboxText.anyUnplanned, [])).length === 0
+        ? 0
+        : tx("outbox plan failed", async (client) => {
         // one planner at a time: another process planning now takes these changes itself
         if (!(await client.query(planLock)).rows[0].locked) return 0;
         const changes = ((await client.query(outboxText.unplanned, [limit])).rows as ChangeRow[]).map(rowToChange);
@@ -359,8 +362,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         await client.query(outboxText.markPlanned, [changes.map((c) => String(c.seq))]);
         return changes.length;
       }),
-    claim: (request) =>
-      tx("outbox claim failed", async (client) => {
+    claim: async (request) =>
+      (await query("outbox claim failed", outboxText.anyDue, [request.now, request.notifier])).length === 0
+        ? []
+        : tx("outbox claim failed", async (client) => {
         // one claim of a notifier at a time: the next one sees this one's leases
         await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK + 1}, hashtext($1))`, [`${schemaName} ${request.notifier}`]);
         const { rows } = await client.query(outboxText.claim, [request.now, request.worker, request.notifier, request.limit, request.leaseUntil]);

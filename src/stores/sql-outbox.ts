@@ -40,6 +40,10 @@ export function outboxSql(dialect: Dialect, t: string) {
   return {
     /** Parameters: `changeParams`. */
     appendChange: `INSERT INTO ${t}changes (workspace_id, incident_id, event, at, incident, previous) VALUES (${[1, 2, 3, 4, 5, 6].map(p).join(", ")})`,
+    /** Whether planning has anything to do: read without a write lock first. */
+    anyUnplanned: `SELECT 1 AS any FROM ${t}changes WHERE planned = 0 LIMIT 1`,
+    /** 1 now, 2 notifier: whether a claim could find anything, read without a write lock first. */
+    anyDue: `SELECT 1 AS any FROM ${t}outbox WHERE notifier = ${p(2)} AND status = 'pending' AND due_at <= ${p(1)} AND (lease_until IS NULL OR lease_until < ${p(1)}) LIMIT 1`,
     /** 1 limit. */
     unplanned: `SELECT * FROM ${t}changes WHERE planned = 0 ORDER BY seq LIMIT ${p(1)}`,
     /** 1 seqs (a JSON or text array). */

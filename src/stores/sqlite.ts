@@ -255,8 +255,13 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
 
   const outbox: Outbox = {
     // planning shares the group commit with reports
-    plan: (limit, planner) => write("outbox plan failed", (): number => planTx(limit, planner), (): number => planTx.immediate(limit, planner)),
-    claim: (request) => guard("outbox claim failed", () => claim.immediate(request)),
+    // an idle poll reads without taking the write lock
+    plan: async (limit, planner) =>
+      (await guard("outbox plan failed", () => outboxSt.anyUnplanned.get()))
+        ? write("outbox plan failed", (): number => planTx(limit, planner), (): number => planTx.immediate(limit, planner))
+        : 0,
+    claim: (request) =>
+      guard("outbox claim failed", () => (outboxSt.anyDue.get(named([request.now, request.notifier])) ? claim.immediate(request) : [])),
     // settles share the group commit with reports: a poll's worth of them is one transaction
     settle: (id, worker, outcome) => {
       const run = () => void outboxSt.settle.run(named([outcome.status, outcome.attempts, outcome.dueAt ?? null, outcome.error ?? null, outcome.at, id, worker]));

@@ -105,6 +105,8 @@ const toSchema5 = `
   DROP INDEX incidents_by_recency;
   CREATE INDEX incidents_by_recency ON incidents (workspace_id, last_seen_at DESC, number DESC);
   DELETE FROM schema_migrations WHERE version = 6;
+  DROP TABLE changes; DROP TABLE notified; DROP TABLE notifier_heartbeats; DROP INDEX outbox_by_notifier;
+  DELETE FROM schema_migrations WHERE version = 7;
 `;
 
 describe("a SQLite database written by schema version 5", () => {
@@ -135,8 +137,8 @@ describe("a SQLite database written by schema version 5", () => {
     await after.close();
     const check = new Database(file5, { readonly: true });
     const without = check.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%' ORDER BY name").all();
-    expect(without.map((r) => (r as { name: string }).name)).toEqual(["activity", "episode_snapshots", "incident_counts", "workspace_counters"]);
-    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 6 });
+    expect(without.map((r) => (r as { name: string }).name)).toEqual(["activity", "episode_snapshots", "incident_counts", "notified", "notifier_heartbeats", "workspace_counters"]);
+    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 7 });
     check.close();
   });
 
@@ -162,7 +164,7 @@ describe("a SQLite database written by schema version 5", () => {
     const check = new Database(file5, { readonly: true });
     const orphans = check.prepare("SELECT count(*) AS n FROM activity WHERE incident_id = ?").get(gone.incident.id);
     expect(orphans).toEqual({ n: 1 });
-    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 6 });
+    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 7 });
     check.close();
   });
 });
