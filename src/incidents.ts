@@ -16,7 +16,7 @@ import { memoryStore } from "./stores/memory.js";
 import type { Route } from "./notifiers/contract.js";
 import { createDelivery } from "./notifiers/delivery.js";
 import { RoutesSchema } from "./notifiers/routing.js";
-import { DEFAULT_SPOOL, SpoolOptionsSchema, type SpoolOptions } from "./spool/spool.js";
+import { DEFAULT_SPOOL, SpoolOptionsSchema, type SpoolOptions } from "./spool/options.js";
 
 /** How signals are merged into incidents. */
 export interface DedupOptions {

@@ -1,7 +1,7 @@
 export { createIncidents } from "./incidents.js";
 export type { DedupOptions, Incidents, IncidentsOptions } from "./incidents.js";
 export type { ReportResult, SpooledReport, WrittenReport } from "./engine.js";
-export type { SpoolOptions } from "./spool/spool.js";
+export type { SpoolOptions } from "./spool/options.js";
 export type {
   IncidentChangeEvent,
   IncidentChangeType,

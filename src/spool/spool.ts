@@ -2,41 +2,20 @@
  * The report spool: reports the store could not take wait here, oldest first, until it answers.
  * A report's path: the engine's `ingest` cleans the signal and stamps its time, then calls
  * `report()`. With nothing waiting it is written at once (the engine's `ingestAt`); a retryable
- * `StorageError` keeps it, and so does anything waiting before it. The drainer writes the oldest
- * through `ingestAt` again, with the report's own time and signal, so the store's idempotency key
- * (kind, runId, eventId) counts a replay of a write whose outcome was unknown once.
+ * `StorageError` keeps it, and so does anything waiting before it. The drainer (drainer.ts) writes
+ * the oldest through `ingestAt` again, with the report's own time and signal, so the store's
+ * idempotency key (kind, runId, eventId) counts a replay of a write whose answer was lost once.
+ * With a file, each kept report is also a line of it (journal.ts) until the spool drains.
  */
-import { z } from "zod";
 import { ClosedError, describeError, StorageError } from "../core/errors.js";
-import { ActivityActorSchema, type ActivityActor } from "../core/incident.js";
-import { IdSchema, TimestampSchema } from "../core/schemas.js";
-import type { ReportableSignal } from "../core/signals.js";
-import { isSafeId } from "../core/text.js";
 import type { ReportResult, SpooledReport, WrittenReport } from "../engine.js";
-import type { IncidentEvent, IncidentEvents, ReportSpoolEventType, SpooledReportIdentity } from "../events.js";
+import type { IncidentEvent, IncidentEvents, ReportSpoolEventType } from "../events.js";
 import { ulidFactory } from "../ids.js";
-import { openJournal, readJournal, replaceFileSync, type Journal } from "./journal.js";
+import { createDrainer } from "./drainer.js";
+import { entryOf, identityOf, readEntries, type Entry, type PendingReport } from "./entries.js";
+import { openJournal, replaceFileSync, type Journal } from "./journal.js";
 
-/** The `spool` option: limits of the reports kept while the store is away, and an optional file. */
-const SpoolObjectSchema = z
-  .object({
-    maxReports: z.number().int().min(1).max(10_000_000).optional(),
-    maxBytes: z.number().int().min(1024).max(2 ** 40).optional(),
-    filename: z.string().min(1).max(4096).refine((f) => isSafeId(f), "must not contain NUL or unpaired surrogate characters").optional(),
-  })
-  .strict();
-export type SpoolOptions = z.input<typeof SpoolObjectSchema>;
-/** `false`, or the options; not a union, so that an error names the field (`spool.maxReports`), not only `spool`. */
-export const SpoolOptionsSchema = z.preprocess((value) => (value === false ? undefined : value), SpoolObjectSchema.optional());
-
-export const DEFAULT_SPOOL = { maxReports: 10_000, maxBytes: 64 * 1024 * 1024 } as const;
-
-/** Everything needed to write a report later: the cleaned signal, who reported it, and when. */
-export interface PendingReport {
-  signal: ReportableSignal;
-  actor: ActivityActor;
-  at: string;
-}
+export type { PendingReport } from "./entries.js";
 
 export interface SpoolConfig {
   maxReports: number;
@@ -56,35 +35,13 @@ export interface Spool {
   close(deadline: number): Promise<void>;
 }
 
-interface Entry {
-  report: PendingReport;
-  spooledAt: string;
-  /** The report as one line of the spool file. */
-  line: string;
-  bytes: number;
-}
-
 const SPOOLED: SpooledReport = Object.freeze({ incident: null, outcome: "spooled" });
-const KINDS = ["policy_blocked", "execution_failed", "approval_rejected", "agent_error", "anomaly"] as const satisfies readonly ReportableSignal["kind"][];
-
-/** A line of the spool file. The signal is checked, never copied through zod: its payloads may hold `__proto__` keys. */
-const LineSchema = z.object({
-  v: z.literal(1),
-  at: TimestampSchema,
-  spooledAt: TimestampSchema,
-  actor: ActivityActorSchema,
-  signal: z.looseObject({ kind: z.enum(KINDS), workspaceId: IdSchema, agentId: IdSchema, runId: IdSchema, eventId: IdSchema }),
-});
 
 export function createSpool(config: SpoolConfig): Spool {
   const { events, adapter } = config;
   const queue: Entry[] = [];
   let bytes = 0;
   let state: "open" | "closing" | "stopped" = "open";
-  // a function, not a comparison: TypeScript would keep a narrowing of `state` across awaits
-  const stopped = () => state === "stopped";
-  let draining: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
   const nextId = ulidFactory();
 
   const emit = <T extends ReportSpoolEventType>(type: T, data: IncidentEvent<T>["data"]): void => {
@@ -92,18 +49,35 @@ export function createSpool(config: SpoolConfig): Spool {
     events.emit({ id: `evt_${nextId()}`, type, timestamp: new Date().toISOString(), data } as IncidentEvent<T>);
   };
   const dropped = (report: PendingReport, reason: string) => emit("report.dropped", { ...identityOf(report), reason });
-
   const retryable = (error: unknown) => error instanceof StorageError && error.retryable;
+
+  const journal: Journal | null = config.filename === undefined ? null : load(config.filename);
+
+  const drainer = createDrainer({
+    queue,
+    write: (entry) => config.write(entry.report),
+    retryable,
+    settled(entry, result) {
+      bytes -= entry.bytes;
+      if ("written" in result) {
+        emit("report.written", { incident: result.written.incident, outcome: result.written.outcome, spooledAt: entry.spooledAt });
+      } else {
+        dropped(entry.report, describeError(result.error));
+      }
+      // the file keeps written reports until the spool drains: compact one that grew far past what waits
+      if (journal && queue.length > 0 && journal.size > 2 * bytes + 1024 * 1024) void journal.rewrite(queue.map((e) => e.line)).catch(ignore);
+    },
+    // a file that cannot be emptied keeps lines whose replay is a duplicate
+    drained: async () => journal?.rewrite([]).catch(ignore),
+  });
 
   const keep = async (report: PendingReport, cause: unknown): Promise<ReportResult> => {
     if (state === "stopped") {
       dropped(report, "closed");
       throw cause ?? new ClosedError();
     }
-    const spooledAt = new Date().toISOString();
-    const line = JSON.stringify({ v: 1, at: report.at, spooledAt, actor: report.actor, signal: report.signal });
-    const size = Buffer.byteLength(line) + 1;
-    if (queue.length >= config.maxReports || bytes + size > config.maxBytes) {
+    const entry = entryOf(report, new Date().toISOString());
+    if (queue.length >= config.maxReports || bytes + entry.bytes > config.maxBytes) {
       dropped(report, "spool full");
       const why = cause === undefined ? "older reports are still waiting for the store" : `the store failed: ${describeError(cause)}`;
       throw new StorageError(
@@ -112,124 +86,45 @@ export function createSpool(config: SpoolConfig): Spool {
         { cause, retryable: true },
       );
     }
-    queue.push({ report, spooledAt, line, bytes: size });
-    bytes += size;
-    const spool = { reports: queue.length, bytes };
-    drain(cause !== undefined);
+    queue.push(entry);
+    bytes += entry.bytes;
+    // before the drainer can write it, so that report.spooled always comes before its report.written
+    emit("report.spooled", { ...identityOf(report), spool: { reports: queue.length, bytes }, kept: false });
+    drainer.start(cause !== undefined);
     if (journal) {
       try {
-        await journal.append(line);
+        await journal.append(entry.line);
       } catch (error) {
+        // still in the spool, and written when the store answers: a host that retries it is counted once
         throw new StorageError(adapter, `report kept in memory only: the spool file ${config.filename} could not be written: ${describeError(error)}`, { cause: error, retryable: true });
       }
     }
-    emit("report.spooled", { ...identityOf(report), spool, kept: false });
     return SPOOLED;
   };
 
-  const drain = (afterFailure: boolean): void => {
-    if (draining || state === "stopped") return;
-    draining = writeAll(afterFailure ? 1 : 0).finally(() => {
-      draining = null;
-      if (queue.length > 0) drain(false);
-    });
-  };
-
-  /** Writes the oldest report until none is left, waiting longer after each retryable failure. */
-  const writeAll = async (failures: number): Promise<void> => {
-    while (queue.length > 0 && !stopped()) {
-      if (failures > 0) await pause(backoff(failures));
-      if (stopped()) return;
-      const entry = queue[0]!;
-      try {
-        const written = await config.write(entry.report);
-        // once stopped, close() has reported the entry already
-        if (stopped()) return;
-        take();
-        failures = 0;
-        emit("report.written", { incident: written.incident, outcome: written.outcome, spooledAt: entry.spooledAt });
-      } catch (error) {
-        if (stopped()) return;
-        if (retryable(error)) {
-          failures += 1;
-          continue;
-        }
-        take();
-        failures = 0;
-        dropped(entry.report, describeError(error));
-      }
-    }
-    if (journal && !stopped()) {
-      // a failed truncate only leaves lines whose replay is a duplicate
-      if (queue.length === 0) await journal.rewrite([]).catch(ignore);
-    }
-  };
-
-  const take = (): void => {
-    bytes -= queue.shift()!.bytes;
-    // the file keeps written reports until the spool drains: compact one that grew far past what waits
-    if (journal && queue.length > 0 && journal.size > 2 * bytes + 1024 * 1024) void journal.rewrite(queue.map((e) => e.line)).catch(ignore);
-  };
-
-  /** Waits `ms`; `wake` cuts it short. Only close() (which the host awaits) keeps the process alive. */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      if (state === "open") timer.unref();
-      wake = done;
-    });
-
-  const journal: Journal | null = config.filename === undefined ? null : load(config.filename);
-
   /** Takes what a previous process left in the file; bad lines are reported once, then removed. */
   function load(filename: string): Journal {
-    let read: ReturnType<typeof readJournal>;
+    let read: ReturnType<typeof readEntries>;
     try {
-      read = readJournal(filename);
+      read = readEntries(filename);
       // made now, so that a path that cannot be written fails createIncidents, not a report during an outage
       if (read.size === 0) replaceFileSync(filename, "");
+      if (read.rewrite) replaceFileSync(filename, read.entries.map((e) => `${e.line}\n`).join(""));
     } catch (error) {
       throw new StorageError(adapter, `cannot use the spool file ${filename}: ${describeError(error)}`, { cause: error });
     }
-    const { lines, size, tornTail } = read;
-    const seen = new Set<string>();
-    const unreadable: number[] = [];
-    let duplicates = 0;
-    for (const line of lines) {
-      if (!("value" in line) || !LineSchema.safeParse(line.value).success) {
-        unreadable.push(line.line);
-        continue;
-      }
-      const value = line.value as { at: string; spooledAt: string; actor: ActivityActor; signal: ReportableSignal };
-      const key = JSON.stringify([value.signal.workspaceId, value.signal.kind, value.signal.runId, value.signal.eventId]);
-      if (seen.has(key)) {
-        duplicates += 1;
-        continue;
-      }
-      seen.add(key);
-      const size = Buffer.byteLength(line.text) + 1;
-      queue.push({ report: { signal: value.signal, actor: value.actor, at: value.at }, spooledAt: value.spooledAt, line: line.text, bytes: size });
-      bytes += size;
-    }
-    let fileSize = size;
-    if (unreadable.length > 0 || duplicates > 0 || tornTail) {
-      const text = queue.map((e) => `${e.line}\n`).join("");
-      replaceFileSync(filename, text);
-      fileSize = Buffer.byteLength(text);
+    for (const entry of read.entries) {
+      queue.push(entry);
+      bytes += entry.bytes;
     }
     // after createIncidents returns, so that handlers registered right after it hear these
     setImmediate(() => {
-      for (const line of unreadable) {
+      for (const line of read.unreadable) {
         emit("report.dropped", { workspaceId: null, agentId: null, kind: null, runId: null, eventId: null, at: null, reason: "unreadable spool line", line });
       }
-      drain(false);
+      if (state === "open") drainer.start(false);
     }).unref();
-    return openJournal(filename, fileSize);
+    return openJournal(filename, read.rewrite ? bytes : read.size);
   }
 
   return {
@@ -250,35 +145,25 @@ export function createSpool(config: SpoolConfig): Spool {
     async close(deadline) {
       if (state !== "open") return;
       state = "closing";
-      wake?.();
+      drainer.hurry();
       while (queue.length > 0 && Date.now() < deadline) {
-        drain(false);
-        if (!(await within(draining, deadline))) break;
+        drainer.start(false);
+        if (!(await within(drainer.running, deadline))) break;
       }
       state = "stopped";
-      wake?.();
+      drainer.stop();
       const left = queue.splice(0);
-      const leftBytes = bytes;
+      const spool = { reports: left.length, bytes };
       bytes = 0;
       for (const entry of left) {
-        if (journal) emit("report.spooled", { ...identityOf(entry.report), spool: { reports: left.length, bytes: leftBytes }, kept: true });
+        if (journal) emit("report.spooled", { ...identityOf(entry.report), spool, kept: true });
         else dropped(entry.report, "closed before the store answered");
       }
       if (!journal) return;
-      if (left.length > 0 && journal.size > leftBytes) await journal.rewrite(left.map((e) => e.line)).catch(ignore);
+      if (left.length > 0 && journal.size > spool.bytes) await journal.rewrite(left.map((e) => e.line)).catch(ignore);
       await journal.close();
     },
   };
-}
-
-function identityOf({ signal, at }: PendingReport): SpooledReportIdentity {
-  return { workspaceId: signal.workspaceId, agentId: signal.agentId, kind: signal.kind, runId: signal.runId, eventId: signal.eventId, at };
-}
-
-/** Capped exponential backoff with jitter: 50 ms doubling to 2 s, each wait between half and all of it. */
-function backoff(failures: number): number {
-  const ms = Math.min(2000, 50 * 2 ** Math.min(failures - 1, 10));
-  return ms / 2 + (Math.random() * ms) / 2;
 }
 
 /** True when `promise` settled before `deadline`; the timer keeps the process alive (the host awaits it). */

@@ -110,6 +110,10 @@ describe("the report spool", () => {
     expect(state.written).toEqual(["e1", "e2", "e3"]);
     expect(events.of("report.written").map((e) => e.data.outcome)).toEqual(["created", "recurred", "recurred"]);
     expect(events.of("report.written").every((e) => typeof e.data.spooledAt === "string")).toBe(true);
+    // the spool's events in order: kept, then written, oldest first (state.written above)
+    expect(events.seen.filter((e) => e.type.startsWith("report.")).map((e) => e.type)).toEqual([
+      "report.spooled", "report.spooled", "report.spooled", "report.written", "report.written", "report.written",
+    ]);
     expect(events.of("incident.created")).toHaveLength(1);
     expect(events.of("incident.recurred")).toHaveLength(2);
 
