@@ -4,12 +4,13 @@ import assert from "node:assert/strict";
 import { createIncidents, IncidentError, memoryStore, NotFoundError, type IncidentStore } from "agent-incidents";
 import { postgresStore, type PostgresStoreOptions } from "agent-incidents/postgres";
 import { sqliteStore, type SqliteStoreOptions } from "agent-incidents/sqlite";
-import { createFixtures, describeStoreConformance, fakeClock, type ConformanceOptions } from "agent-incidents/testing";
+import { createFixtures, describeStoreConformance, fakeClock, written, type ConformanceOptions } from "agent-incidents/testing";
 
 async function exercise(store: IncidentStore): Promise<void> {
   const incidents = createIncidents({ store, clock: fakeClock("2026-01-01T00:00:00Z") });
   const signals = createFixtures({ workspaceId: "ws" });
-  const { incident, outcome } = await incidents.report(signals.policyBlocked());
+  // a report the store did not take would be "spooled" (no incident yet): written() throws for it
+  const { incident, outcome } = written(await incidents.report(signals.policyBlocked()));
   assert.equal(outcome, "created");
   assert.equal(incident.createdAt, "2026-01-01T00:00:00.000Z");
   await assert.rejects(store.mutate("ws", "inc_missing", () => null), (e) => e instanceof NotFoundError && e instanceof IncidentError);

@@ -8,13 +8,14 @@ import { openAIAgentsIncidents } from "agent-incidents/openai-agents";
 import { incidentSpanProcessor } from "agent-incidents/opentelemetry";
 import { postgresStore } from "agent-incidents/postgres";
 import { sqliteStore } from "agent-incidents/sqlite";
-import { createFixtures, describeStoreConformance, fakeClock, type FakeClock } from "agent-incidents/testing";
+import { createFixtures, describeStoreConformance, fakeClock, written, type FakeClock } from "agent-incidents/testing";
 
 async function exercise(store: IncidentStore): Promise<void> {
   const clock: FakeClock = fakeClock("2026-01-01T00:00:00Z");
   const incidents = createIncidents({ store, clock });
   const signals = createFixtures({ workspaceId: "ws" });
-  const { incident, outcome } = await incidents.report(signals.executionFailed());
+  // a report the store did not take would be "spooled" (no incident yet): written() throws for it
+  const { incident, outcome } = written(await incidents.report(signals.executionFailed()));
   assert.equal(outcome, "created");
   assert.equal(incident.createdAt, "2026-01-01T00:00:00.000Z");
   const ops = incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws" });
