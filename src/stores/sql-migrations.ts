@@ -334,7 +334,6 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string | Rec
           previous TEXT
         );
         CREATE INDEX changes_unplanned ON changes (seq) WHERE planned = 0;
-        CREATE INDEX changes_by_workspace ON changes (workspace_id, seq);
         CREATE INDEX changes_written ON changes (written_at);
         -- which notifiers were ever sent something about an incident: they get its follow-ups
         CREATE TABLE notified (notifier TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (incident_id, notifier)) WITHOUT ROWID;
@@ -354,7 +353,6 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string | Rec
           previous JSONB
         );
         CREATE INDEX changes_unplanned ON {t}changes (seq) WHERE planned = 0;
-        CREATE INDEX changes_by_workspace ON {t}changes (workspace_id, seq);
         CREATE INDEX changes_written ON {t}changes (written_at);
         CREATE TABLE {t}notified (notifier TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (incident_id, notifier));
         CREATE TABLE {t}notifier_heartbeats (notifier TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
