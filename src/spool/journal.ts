@@ -76,11 +76,18 @@ export function openJournal(filename: string, size: number): Journal {
   let bytes = size;
 
   const file = () =>
-    (handle ??= open(filename, "a").then((h) => {
-      // a file made here needs its directory entry on disk too, or a crash can lose the whole file
-      syncDirectory(filename);
-      return h;
-    }));
+    (handle ??= open(filename, "a").then(
+      (h) => {
+        // a file made here needs its directory entry on disk too, or a crash can lose the whole file
+        syncDirectory(filename);
+        return h;
+      },
+      (error: unknown) => {
+        // the next change tries to open it again
+        handle = null;
+        throw error;
+      },
+    ));
 
   const apply = async (batch: Op[]): Promise<void> => {
     const first = batch[0]!;

@@ -7,7 +7,8 @@
  * idempotency key (kind, runId, eventId) counts a replay of a write whose answer was lost once.
  * With a file, each kept report is also a line of it (journal.ts) until the spool drains.
  */
-import { ClosedError, describeError, StorageError } from "../core/errors.js";
+import { resolve } from "node:path";
+import { ClosedError, describeError, StorageError, ValidationError } from "../core/errors.js";
 import type { ReportResult, SpooledReport, WrittenReport } from "../engine.js";
 import type { IncidentEvent, IncidentEvents, ReportSpoolEventType } from "../events.js";
 import { ulidFactory } from "../ids.js";
@@ -36,6 +37,8 @@ export interface Spool {
 }
 
 const SPOOLED: SpooledReport = Object.freeze({ incident: null, outcome: "spooled" });
+/** Spool files open in this process: two spools on one file would empty each other's. */
+const openFiles = new Set<string>();
 
 export function createSpool(config: SpoolConfig): Spool {
   const { events, adapter } = config;
@@ -43,6 +46,8 @@ export function createSpool(config: SpoolConfig): Spool {
   let bytes = 0;
   let state: "open" | "closing" | "stopped" = "open";
   const nextId = ulidFactory();
+  /** Lines of the file that could not be read, until they are reported (once). */
+  let unreadable: number[] = [];
 
   const emit = <T extends ReportSpoolEventType>(type: T, data: IncidentEvent<T>["data"]): void => {
     if (!events.has(type)) return;
@@ -102,8 +107,18 @@ export function createSpool(config: SpoolConfig): Spool {
     return SPOOLED;
   };
 
+  const reportUnreadable = () => {
+    for (const line of unreadable.splice(0)) {
+      emit("report.dropped", { workspaceId: null, agentId: null, kind: null, runId: null, eventId: null, at: null, reason: "unreadable spool line", line });
+    }
+  };
+
   /** Takes what a previous process left in the file; bad lines are reported once, then removed. */
   function load(filename: string): Journal {
+    const path = resolve(filename);
+    if (openFiles.has(path)) {
+      throw new ValidationError("createIncidents options", [{ path: ["spool", "filename"], message: `${filename} is the spool file of another open createIncidents in this process`, code: "custom" }]);
+    }
     let read: ReturnType<typeof readEntries>;
     try {
       read = readEntries(filename);
@@ -113,15 +128,16 @@ export function createSpool(config: SpoolConfig): Spool {
     } catch (error) {
       throw new StorageError(adapter, `cannot use the spool file ${filename}: ${describeError(error)}`, { cause: error });
     }
+    openFiles.add(path);
     for (const entry of read.entries) {
       queue.push(entry);
       bytes += entry.bytes;
     }
-    // after createIncidents returns, so that handlers registered right after it hear these
+    unreadable = read.unreadable;
+    // after createIncidents returns, so that handlers registered right after it hear these (or
+    // in close(), if that comes first)
     setImmediate(() => {
-      for (const line of read.unreadable) {
-        emit("report.dropped", { workspaceId: null, agentId: null, kind: null, runId: null, eventId: null, at: null, reason: "unreadable spool line", line });
-      }
+      reportUnreadable();
       if (state === "open") drainer.start(false);
     }).unref();
     return openJournal(filename, read.rewrite ? bytes : read.size);
@@ -145,6 +161,7 @@ export function createSpool(config: SpoolConfig): Spool {
     async close(deadline) {
       if (state !== "open") return;
       state = "closing";
+      reportUnreadable();
       drainer.hurry();
       while (queue.length > 0 && Date.now() < deadline) {
         drainer.start(false);
@@ -162,6 +179,7 @@ export function createSpool(config: SpoolConfig): Spool {
       if (!journal) return;
       if (left.length > 0 && journal.size > spool.bytes) await journal.rewrite(left.map((e) => e.line)).catch(ignore);
       await journal.close();
+      openFiles.delete(resolve(config.filename!));
     },
   };
 }

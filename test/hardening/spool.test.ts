@@ -4,7 +4,7 @@
  * PostgreSQL outage made of terminated connections.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -445,6 +445,40 @@ describe("the spool file", () => {
     const data = (b.snapshot as { data: Record<string, unknown> }).data;
     expect(Object.prototype.hasOwnProperty.call(data, "__proto__")).toBe(Object.prototype.hasOwnProperty.call((a.snapshot as { data: Record<string, unknown> }).data, "__proto__"));
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+  });
+
+  it("a report whose line cannot be appended rejects with a retryable StorageError saying so, and is still written", async () => {
+    const spool = file("spool.jsonl");
+    const { store, state } = gated();
+    let away = true;
+    state.mode = () => (away ? "fail" : "ok");
+    const incidents = open({ store, spool: { filename: spool }, delivery: { closeTimeoutMs: 100 } });
+    const events = listen(incidents, "report.written");
+    rmSync(spool);
+    mkdirSync(spool);
+    const error = await incidents.reporter(scope).anomaly(spike("e1")).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "STORAGE", retryable: true, message: expect.stringMatching(/report kept in memory only: the spool file .* could not be written: EISDIR/) });
+    away = false;
+    await until(() => events.of("report.written").length === 1);
+    expect(state.written).toEqual(["e1"]);
+  });
+
+  it("a close() right after the start still reports the unreadable lines it removed", async () => {
+    const spool = file("spool.jsonl");
+    writeFileSync(spool, "not json\n");
+    const incidents = createIncidents({ spool: { filename: spool } });
+    const events = listen(incidents, "report.dropped");
+    await incidents.close();
+    expect(events.of("report.dropped").map((e) => [e.data.reason, e.data.line])).toEqual([["unreadable spool line", 1]]);
+    expect(readFileSync(spool, "utf8")).toBe("");
+  });
+
+  it("one file serves one open instance of the process; after close() the next may use it", async () => {
+    const spool = file("spool.jsonl");
+    const first = createIncidents({ spool: { filename: spool } });
+    expect(() => createIncidents({ spool: { filename: spool } })).toThrow(expect.objectContaining({ code: "VALIDATION", message: expect.stringMatching(/spool\.filename: .* is the spool file of another open createIncidents/) }));
+    await first.close();
+    open({ spool: { filename: spool } });
   });
 
   it("a spool file that cannot be used fails createIncidents with a StorageError naming it", () => {
