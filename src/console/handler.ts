@@ -1,15 +1,16 @@
 /**
  * The web console as one Fetch API handler: a self-contained page and the JSON API it calls, both
  * built only on the public `Incidents` API, so every role check, redaction and audit rule applies.
- * The actor comes from the host's `authenticate(request)` on every request.
+ * The actor comes from the host's `authenticate(request)` on every request. Live updates (the
+ * event streams and the change-feed tailer behind them) live in `live.ts`.
  */
 import { z } from "zod";
 import type { Incidents } from "../incidents.js";
-import type { IncidentChangeEvent } from "../events.js";
 import { IncidentError, ValidationError } from "../core/errors.js";
 import { ActorSchema, KINDS, parseOrThrow, ResolutionActionSchema, RootCauseSchema, SEVERITIES, STATUSES, type Actor } from "../core/schemas.js";
 import type { Incident } from "../core/incident.js";
 import type { Operator } from "../operator.js";
+import { liveUpdates } from "./live.js";
 import { consolePage } from "./page.js";
 
 export interface ConsoleOptions {
@@ -21,7 +22,11 @@ export interface ConsoleOptions {
   linkTo?: (incident: Incident) => string | null | undefined;
   /** The page title (default `Incidents`). */
   title?: string;
-  /** Called with what made a request fail with 500 (a throwing `authenticate`, a host bug). Default: `console.error`. */
+  /**
+   * Called with what made a request fail with 500 (a throwing `authenticate`, a host bug), and
+   * with a store error that stops live updates (once per outage; they resume when the store
+   * answers). Default: `console.error`.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -40,10 +45,6 @@ const OptionsSchema = z
 
 /** A body larger than this is refused before it is read whole. */
 const MAX_BODY_BYTES = 64 * 1024;
-/** How often the event stream sends a comment, so proxies keep it open and a gone client is noticed. */
-const KEEPALIVE_MS = 15_000;
-/** An event stream ends after this; the browser reconnects, and `authenticate` is asked again. */
-const STREAM_MAX_MS = 5 * 60_000;
 
 const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("acknowledge"), expectedVersion: z.number().int().positive().optional() }).strict(),
@@ -64,7 +65,10 @@ const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("reopen"), reason: z.string().optional(), expectedVersion: z.number().int().positive().optional() }).strict(),
 ]);
 
-/** A Fetch API request handler; `close()` ends the open event streams (call it before closing your server). */
+/**
+ * A Fetch API request handler; `close()` ends the open event streams and stops reading the change
+ * feed, and later event streams get 503 (call it before closing your server).
+ */
 export type ConsoleHandler = ((request: Request) => Promise<Response>) & { close(): void };
 
 /**
@@ -76,7 +80,13 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
   const base = (options.basePath ?? "/").replace(/\/+$/, "");
   const title = options.title ?? "Incidents";
   const report = options.onError ?? ((error: unknown) => console.error("agent-incidents console:", error));
-  const streams = new Set<() => void>();
+  const live = liveUpdates(incidents, (error) => {
+    try {
+      report(error);
+    } catch {
+      // a failing onError must not stop live updates
+    }
+  });
 
   const handler = async (request: Request): Promise<Response> => {
     try {
@@ -95,7 +105,7 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
   };
   return Object.assign(handler, {
     close() {
-      for (const end of [...streams]) end();
+      live.close();
     },
   });
 
@@ -128,7 +138,7 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
     }
     if (path === "/api/events" && request.method === "GET") {
       if (!ops.can("read")) return json(403, { error: { code: "FORBIDDEN", message: "Your role may not read incidents" } });
-      return events(request, actor);
+      return await events(request, actor);
     }
     if (path === "/api/escalate" && request.method === "POST") return json(200, { incident: await ops.escalate((await body(request)) as never) });
     const detail = /^\/api\/incidents\/([^/]+)$/.exec(path);
@@ -232,56 +242,14 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
     }
   }
 
-  /** Server-Sent Events of the actor's workspace: what changed, for the page to refresh. */
-  function events(request: Request, actor: Actor): Response {
-    const encoder = new TextEncoder();
-    const unsubscribers: Array<() => void> = [];
-    let timer: ReturnType<typeof setInterval> | undefined;
-    let lifetime: ReturnType<typeof setTimeout> | undefined;
-    let end = () => {};
-    const stop = () => {
-      for (const off of unsubscribers.splice(0)) off();
-      if (timer !== undefined) clearInterval(timer);
-      if (lifetime !== undefined) clearTimeout(lifetime);
-      streams.delete(end);
-    };
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        const send = (text: string) => {
-          try {
-            controller.enqueue(encoder.encode(text));
-          } catch {
-            stop(); // the client is gone
-          }
-        };
-        const onChange = (event: IncidentChangeEvent) => {
-          const { incident } = event.data;
-          if (incident.workspaceId !== actor.workspaceId) return;
-          send(`event: change\ndata: ${JSON.stringify({ type: event.type, id: incident.id, number: incident.number, version: incident.version })}\n\n`);
-        };
-        for (const type of ["incident.created", "incident.recurred", "incident.updated", "incident.resolved", "incident.reopened"] as const) {
-          unsubscribers.push(incidents.on(type, onChange));
-        }
-        timer = setInterval(() => send(": keep-alive\n\n"), KEEPALIVE_MS);
-        (timer as { unref?: () => void }).unref?.();
-        end = () => {
-          stop();
-          try {
-            controller.close();
-          } catch {
-            // already closed
-          }
-        };
-        streams.add(end);
-        // a stream does not outlive its sign-in for long: the reconnect authenticates again
-        lifetime = setTimeout(end, STREAM_MAX_MS);
-        (lifetime as { unref?: () => void }).unref?.();
-        send("retry: 2000\n: connected\n\n");
-        request.signal?.addEventListener("abort", end);
-      },
-      cancel: stop,
-    });
-    return new Response(stream, {
+  /** Server-Sent Events of the actor's workspace: what changed (in any process), for the page to refresh. */
+  async function events(request: Request, actor: Actor): Promise<Response> {
+    const opened = await live.open(actor, request.signal);
+    if ("refused" in opened) {
+      const { status, code, message } = opened.refused;
+      return json(status, { error: { code, message } }, status === 429 ? { "retry-after": "30" } : {});
+    }
+    return new Response(opened.stream, {
       status: 200,
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", ...securityHeaders() },
     });

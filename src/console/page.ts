@@ -297,24 +297,63 @@ function changedNotice(id) {
     el("button", { type: "button", onclick: () => detail(id) }, "Show the latest")));
 }
 
+/**
+ * Live updates. The header says "live" only while the stream is connected and the server is
+ * reading changes: the server pings every 15 s, so silence means the connection is gone even when
+ * the browser has not noticed (a laptop that slept, a proxy that dropped it).
+ */
 function listen() {
   if (!("EventSource" in window)) return;
   const live = document.getElementById("live");
   let source = null;
   let pending = null;
+  let watchdog = null;
+  /** Whether the view may have missed changes by the next connection (it was connected, or hidden, before). */
+  let gap = false;
   const refresh = () => {
     const current = params.get("incident");
     clearTimeout(pending);
     pending = setTimeout(() => (current ? detail(current) : list()), 150);
   };
+  /** After a gap (a reconnect, a hidden tab) changes may have been missed: show the latest. */
+  const catchUp = () => {
+    if (params.get("view") === "review") return;
+    const current = params.get("incident");
+    if (editing()) return current ? changedNotice(current) : undefined;
+    refresh();
+  };
+  const alive = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => {
+      if (source) source.close();
+      live.textContent = "reconnecting…";
+      connect();
+    }, 40000);
+  };
   const connect = () => {
-    source = new EventSource(BASE + "/api/events");
-    source.addEventListener("open", () => { live.textContent = "live"; });
-    source.addEventListener("error", () => {
-      // closed for good (signed out, or the server refused): say so instead of "reconnecting" forever
-      live.textContent = source.readyState === EventSource.CLOSED ? "not live: reload the page" : "reconnecting…";
+    live.textContent = "connecting…";
+    const mine = new EventSource(BASE + "/api/events");
+    source = mine;
+    mine.addEventListener("open", () => {
+      live.textContent = "live";
+      alive();
+      if (gap) catchUp();
+      gap = true;
     });
-    source.addEventListener("change", (event) => {
+    mine.addEventListener("error", () => {
+      if (source !== mine) return;
+      clearTimeout(watchdog);
+      // closed for good (signed out, or the server refused): say so instead of "reconnecting" forever
+      live.textContent = mine.readyState === EventSource.CLOSED ? "not live: reload the page" : "reconnecting…";
+    });
+    mine.addEventListener("ping", alive);
+    mine.addEventListener("state", (event) => {
+      alive();
+      const state = JSON.parse(event.data);
+      live.textContent = state.live ? "live" : "not live: " + state.reason;
+    });
+    mine.addEventListener("change", (event) => {
+      alive();
       const change = JSON.parse(event.data);
       const current = params.get("incident");
       if (params.get("view") === "review") return;
@@ -329,10 +368,11 @@ function listen() {
     if (document.hidden) {
       if (source) source.close();
       source = null;
+      clearTimeout(watchdog);
+      gap = true;
       live.textContent = "paused";
     } else if (!source) {
       connect();
-      if (!editing()) refresh();
     }
   });
   if (!document.hidden) connect();
