@@ -39,7 +39,8 @@ export interface Outbox {
   release(worker: string): Promise<void>;
   /**
    * Deletes delivered and dead entries settled before `settledBefore`, and planned changes made
-   * before `changesBefore` (unplanned ones before `settledBefore`); returns how many entries.
+   * before `changesBefore` (unplanned ones before `settledBefore`, or before `changesBefore` when
+   * no notifier ever had a heartbeat: nobody delivers from the store); returns how many entries.
    */
   prune(before: { settledBefore: string; changesBefore: string }): Promise<number>;
   /** Deliveries, newest first, for inspection; `ids` picks given ones. */

@@ -118,7 +118,8 @@ export function memoryOutbox(): MemoryOutbox {
         }
       }
       let drop = 0;
-      while (drop < changes.length && changes[drop]!.writtenAt < (changes[drop]!.planned ? changesBefore : settledBefore)) drop++;
+      const nobodyDelivers = heartbeats.size === 0;
+      while (drop < changes.length && changes[drop]!.writtenAt < (changes[drop]!.planned || nobodyDelivers ? changesBefore : settledBefore)) drop++;
       changes.splice(0, drop);
       plannedCount = Math.max(0, plannedCount - drop);
       return n;

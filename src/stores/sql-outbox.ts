@@ -71,8 +71,11 @@ export function outboxSql(dialect: Dialect, t: string) {
     release: `UPDATE ${t}outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ${p(1)} AND status = 'pending'`,
     /** 1 settled before. */
     prune: `DELETE FROM ${t}outbox WHERE status <> 'pending' AND settled_at < ${p(1)}`,
-    /** 1 planned changes written before, 2 any change written before. */
-    pruneChanges: `DELETE FROM ${t}changes WHERE (planned = 1 AND written_at < ${p(1)}) OR written_at < ${p(2)}`,
+    /**
+     * 1 planned changes written before, 2 any change written before. Unplanned ones go at 1 too
+     * when no process has ever delivered from this store (no heartbeat): live views need no more.
+     */
+    pruneChanges: `DELETE FROM ${t}changes WHERE (written_at < ${p(1)} AND (planned = 1 OR NOT EXISTS (SELECT 1 FROM ${t}notifier_heartbeats))) OR written_at < ${p(2)}`,
     /** 1 status or null, 2 notifier or null, 3 ids (array) or null, 4 limit. */
     list: `SELECT * FROM ${t}outbox WHERE (CAST(${p(1)} AS TEXT) IS NULL OR status = CAST(${p(1)} AS TEXT))
       AND (CAST(${p(2)} AS TEXT) IS NULL OR notifier = CAST(${p(2)} AS TEXT))
