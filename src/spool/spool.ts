@@ -188,7 +188,7 @@ export function createSpool(config: SpoolConfig): Spool {
 export async function within(promise: Promise<unknown> | null, deadline: number): Promise<boolean> {
   if (!promise) return true;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  const late = new Promise<false>((done) => (timer = setTimeout(() => done(false), Math.max(0, deadline - Date.now()))));
   try {
     return await Promise.race([promise.then(() => true, () => true), late]);
   } finally {
