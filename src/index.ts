@@ -30,9 +30,14 @@ export type { EscalateInput, IncidentContext, Operator, ResolveInput, VersionGua
 export { EscalateSchema } from "./operator.js";
 export type { RunSource, RunTimeline } from "./run-source.js";
 export { defineStore } from "./stores/contract.js";
+export type { Deliveries } from "./notifiers/delivery.js";
 export type {
+  Change,
+  ChangeFeed,
+  ChangeInput,
   ClaimedDelivery,
   DeliveryRecord,
+  DeliveryStatus,
   IncidentStore,
   IngestRequest,
   IngestResult,
