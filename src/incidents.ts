@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defaultAuthorize, type Authorize } from "./core/access.js";
-import { parseOrThrow } from "./core/schemas.js";
+import { IdSchema, parseArgument, parseOrThrow } from "./core/schemas.js";
 import type { RedactOptions } from "./core/redact.js";
 import { DEFAULT_REPEAT, defaultSeverityRules, type SeverityRule } from "./core/severity.js";
 import type { Signal } from "./core/signals.js";
@@ -11,10 +11,11 @@ import { ulidFactory } from "./ids.js";
 import { createOperator, type Operator } from "./operator.js";
 import { createReporter, reportSignal, type Reporter } from "./reporter.js";
 import type { RunSource } from "./run-source.js";
-import type { IncidentStore } from "./stores/contract.js";
+import type { Change, IncidentStore } from "./stores/contract.js";
 import { memoryStore } from "./stores/memory.js";
 import type { Route } from "./notifiers/contract.js";
-import { createDelivery } from "./notifiers/delivery.js";
+import { createDelivery, type Deliveries } from "./notifiers/delivery.js";
+import { memoryOutbox } from "./stores/memory-outbox.js";
 import { RoutesSchema } from "./notifiers/routing.js";
 import { DEFAULT_SPOOL, SpoolOptionsSchema, type SpoolOptions } from "./spool/options.js";
 
@@ -55,8 +56,14 @@ export interface IncidentsOptions {
    * store that has an outbox, pending deliveries survive a restart.
    */
   routes?: readonly Route[];
-  /** Delivery settings: how long `close()` waits for deliveries in flight (default 5000 ms), and the outbox's poll, lease and retention. */
-  delivery?: { closeTimeoutMs?: number; pollMs?: number; leaseMs?: number; retentionMs?: number };
+  /**
+   * Delivery settings: how long `close()` waits for deliveries in flight (default 5000 ms); how
+   * often the feed and outbox are polled for other processes' changes and for retries (default
+   * 1000 ms); a claim's lease (default 60 000 ms); how long delivered and dead entries are kept
+   * (default 7 days); after how long without any process that has their notifier pending entries
+   * are given up on and reported (default 1 h).
+   */
+  delivery?: { closeTimeoutMs?: number; pollMs?: number; leaseMs?: number; retentionMs?: number; strandedAfterMs?: number };
   /** Called when an event handler throws or rejects; if it throws too, that is ignored. Default: `console.error`. */
   onError?: (error: unknown, event: IncidentEvent) => void;
   /**
@@ -94,7 +101,26 @@ export interface Incidents {
    */
   on<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): () => void;
   off<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): void;
-  /** Waits for operations in flight, then closes the store. Later calls reject with `CLOSED`. */
+  /**
+   * The outbox, for an admin: deliveries by status and notifier (the dead letters among them),
+   * and re-sending them. With a store that has no outbox of its own, this process's deliveries.
+   */
+  readonly deliveries: Deliveries;
+  /**
+   * The store's change feed: every committed change, by any process sharing the store, in order.
+   * Live views tail it (`read({ after: lastSeq })`); `head()` is where a new reader starts.
+   * @experimental
+   */
+  readonly feed: {
+    /** Changes after `after` (default 0), oldest first; `limit` 1-1000 (default 100); optionally of one workspace. */
+    read(query?: { after?: number; workspaceId?: string; limit?: number }): Promise<Change[]>;
+    /** The newest change's `seq`, or 0. */
+    head(): Promise<number>;
+  };
+  /**
+   * Delivers what is due and waits for operations in flight, within `delivery.closeTimeoutMs`,
+   * then closes the store. Later calls reject with `CLOSED`.
+   */
   close(): Promise<void>;
 }
 
@@ -137,11 +163,16 @@ const OptionsSchema = z.object({
       pollMs: z.number().int().min(10).max(600_000).optional(),
       leaseMs: z.number().int().min(1000).max(86_400_000).optional(),
       retentionMs: z.number().int().min(0).optional(),
+      strandedAfterMs: z.number().int().min(1000).max(30 * 86_400_000).optional(),
     })
     .strict()
     .optional(),
   spool: SpoolOptionsSchema.optional(),
 });
+
+const FeedQuerySchema = z
+  .object({ after: z.number().int().min(0).optional(), workspaceId: IdSchema.optional(), limit: z.number().int().min(1).max(1000).optional() })
+  .strict();
 
 /**
  * Creates the incident system. Everything is optional: with no options it keeps incidents in
@@ -161,11 +192,14 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
   const store = options.store ?? memoryStore();
   const ids = options.ids ?? ulidFactory();
   const clock = options.clock ?? { now: () => new Date() };
+  // a store without a feed and outbox of its own gets them in this process's memory
+  const local = store.outbox ? null : memoryOutbox();
+  const feed = store.feed ?? local?.feed ?? memoryOutbox().feed;
   const delivery = createDelivery({
     routes: options.routes ?? [],
-    outbox: store.outbox,
+    outbox: store.outbox ?? local!.outbox,
+    durable: store.durable && store.outbox !== undefined,
     // delivery ids and times never fail a delivery: the host's ids and clock are for incidents
-    now: () => new Date().toISOString(),
     newId: (() => {
       const next = ulidFactory();
       return (prefix: string) => `${prefix}_${next()}`;
@@ -176,10 +210,15 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
     pollMs: options.delivery?.pollMs ?? 1000,
     leaseMs: options.delivery?.leaseMs ?? 60_000,
     retentionMs: options.delivery?.retentionMs ?? 7 * 86_400_000,
+    strandedAfterMs: options.delivery?.strandedAfterMs ?? 60 * 60 * 1000,
   });
   const engine = createEngine({
     store,
     delivery,
+    committed: (change) => {
+      local?.append(change);
+      delivery.poke();
+    },
     events,
     authorize: options.authorize ?? defaultAuthorize,
     runs: options.runs,
@@ -202,6 +241,18 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
     as: (actor) => createOperator(engine, actor),
     on: (type, handler) => events.on(type, handler),
     off: (type, handler) => events.off(type, handler),
+    deliveries: {
+      list: (query) => engine.run(() => delivery.deliveries.list(query)),
+      retry: (target, extra) => engine.run(() => delivery.deliveries.retry(target, extra)),
+    },
+    feed: {
+      read: (query = {}) =>
+        engine.run(() => {
+          const q = parseArgument(FeedQuerySchema, query, "query");
+          return feed.read({ after: q.after ?? 0, limit: q.limit ?? 100, workspaceId: q.workspaceId });
+        }),
+      head: () => engine.run(() => feed.head()),
+    },
     close: () => engine.close(),
   };
 }
