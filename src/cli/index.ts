@@ -4,9 +4,13 @@
  *   agent-incidents <command> [--db FILE | --pg URL [--schema S]] --workspace ID [--as USER] [--role ROLE] [--json]
  */
 import { existsSync } from "node:fs";
-import { parseArgs, styleText } from "node:util";
+import { parseArgs, type styleText } from "node:util";
 // only the package's public entry points, as any host would use them
 import { createIncidents, isIncidentError, RoleSchema, type Incident, type Incidents, type IncidentStore, type Operator, type Role, type Severity } from "agent-incidents";
+import { planDeliveries, runDeliveries, type DeliveriesPlan } from "./deliveries.js";
+import { cell, CliError, didYouMean, paint, plain, safeJson, shortTime, UsageError } from "./text.js";
+
+export { CliError, UsageError } from "./text.js";
 
 const ROLES = RoleSchema.options;
 
@@ -26,13 +30,19 @@ Commands:
   escalate --title TEXT --severity LEVEL [--summary TEXT] [--agent ID]
   stats [--since 7d|ISO-TIME]
   serve [--port N] [--host H]   the web console, on 127.0.0.1, behind a token in its URL
+  deliveries                notifications in the outbox, newest first, of every workspace (admin)
+                            [--status pending|delivered|dead] [--notifier NAME] [--limit N]
+  deliveries retry ID...    send pending or dead ones again from their first try (admin)
+  deliveries retry --status dead|pending [--notifier NAME] [--to NEW_NAME]
+                            the runtime delivering from this store sends them; --to moves
+                            them to a renamed notifier
 
 Options:
   --db FILE         a SQLite file (or AGENT_INCIDENTS_DB); it must exist
   --pg URL          a PostgreSQL connection string, with --schema S (default agent_incidents)
   --workspace ID    the workspace (or AGENT_INCIDENTS_WORKSPACE)
   --as USER         who acts (default: $USER, or "cli")
-  --role ROLE       viewer, approver, operator or admin (default operator)
+  --role ROLE       viewer, approver, operator or admin (default admin: whoever holds the database)
   --json            machine-readable JSON on stdout
   -h, --help        this text
 
@@ -61,11 +71,13 @@ const OPTIONS = {
   since: { type: "string" },
   port: { type: "string" },
   host: { type: "string" },
+  notifier: { type: "string" },
+  to: { type: "string" },
 } as const;
 
 const GLOBAL = ["db", "pg", "schema", "workspace", "as", "role", "json", "help"];
-/** Each command: how many positional arguments it takes, and its own options. */
-const COMMANDS: Record<string, { args: number; options: string[] }> = {
+/** Each command: how many positional arguments it takes ("some": its own check), and its own options. */
+const COMMANDS: Record<string, { args: number | "some"; options: string[] }> = {
   list: { args: 0, options: ["status", "severity", "agent", "limit"] },
   show: { args: 1, options: [] },
   ack: { args: 1, options: [] },
@@ -78,12 +90,8 @@ const COMMANDS: Record<string, { args: number; options: string[] }> = {
   escalate: { args: 0, options: ["title", "severity", "summary", "agent"] },
   stats: { args: 0, options: ["since"] },
   serve: { args: 0, options: ["port", "host"] },
+  deliveries: { args: "some", options: ["status", "notifier", "limit", "to"] },
 };
-
-/** A mistake in how the command was called: usage, exit 2. */
-export class UsageError extends Error {}
-/** A failure to report in one line: exit 1. */
-export class CliError extends Error {}
 
 export interface CliIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -102,7 +110,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (error) {
-    io.stderr.write(`agent-incidents: ${(error as Error).message}\n\n${USAGE}\n`);
+    const message = (error as Error).message;
+    const unknown = /^Unknown option '--([^']+)'/.exec(message);
+    const hint = unknown ? didYouMean(unknown[1]!, Object.keys(OPTIONS), "--") : "";
+    io.stderr.write(`agent-incidents: ${plain(hint ? `${message.split(". ")[0]}${hint}` : message)}\n\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -112,18 +123,30 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return values.help || command === "help" ? 0 : 2;
   }
   const spec = COMMANDS[command];
+  let deliveries: DeliveriesPlan | null = null;
   try {
-    if (!spec) throw new UsageError(`unknown command "${command}"`);
-    if (args.length !== spec.args) throw new UsageError(`${command} takes ${spec.args === 0 ? "no arguments" : `${spec.args} argument${spec.args > 1 ? "s" : ""}`}, got ${args.length}`);
+    if (!spec) throw new UsageError(`unknown command "${command}"${didYouMean(command, Object.keys(COMMANDS))}`);
+    if (spec.args !== "some" && args.length !== spec.args) throw new UsageError(`${command} takes ${spec.args === 0 ? "no arguments" : `${spec.args} argument${spec.args > 1 ? "s" : ""}`}, got ${args.length}`);
     const stray = Object.keys(values).filter((k) => !GLOBAL.includes(k) && !spec.options.includes(k));
     if (stray.length > 0) throw new UsageError(`${command} does not take --${stray.join(", --")}`);
+    roleFrom(values);
+    if (command === "deliveries") deliveries = planDeliveries(args, values);
   } catch (error) {
-    io.stderr.write(`agent-incidents: ${(error as Error).message}\n\n${USAGE}\n`);
+    // what was typed is printed back: made safe like everything else
+    io.stderr.write(`agent-incidents: ${plain((error as Error).message)}\n\n${USAGE}\n`);
     return 2;
   }
 
   let incidents: Incidents | null = null;
   try {
+    if (deliveries) {
+      // the outbox is the store's, of every workspace: no workspace needed, but an admin
+      const role = roleFrom(values);
+      const id = values.as ?? io.env["USER"] ?? "cli";
+      if (role !== "admin") throw new CliError(`Actor ${id} (role ${role}) may not see or re-send deliveries: they are for admins (--role admin)`);
+      incidents = createIncidents({ store: await openStore(values, io.env) });
+      return print(await runDeliveries(deliveries, incidents), values, io);
+    }
     const store = await openStore(values, io.env);
     incidents = createIncidents({ store });
     const ops = incidents.as(actorFrom(values, io.env));
@@ -133,16 +156,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       incidents = null; // serve owns it now, and closes it on SIGINT/SIGTERM
       return await serve(instance, ops.actor, { port: values.port, host: values.host }, io);
     }
-    const output = await execute(command, args, values, ops);
-    const color = !values.json && io.stdout.isTTY === true && !io.env["NO_COLOR"];
-    io.stdout.write(values.json ? `${safeJson(output.json)}\n` : `${output.text(color)}\n`);
-    return 0;
+    return print(await execute(command, args, values, ops), values, io);
   } catch (error) {
     io.stderr.write(`agent-incidents: ${describe(error)}\n`);
     return error instanceof UsageError ? 2 : 1;
   } finally {
     await incidents?.close().catch(() => undefined);
   }
+}
+
+function print(output: Output, values: Values, io: CliIo): number {
+  const color = !values.json && io.stdout.isTTY === true && !io.env["NO_COLOR"];
+  io.stdout.write(values.json ? `${safeJson(output.json)}\n` : `${output.text(color)}\n`);
+  return 0;
 }
 
 async function openStore(values: Values, env: CliIo["env"]): Promise<IncidentStore> {
@@ -181,9 +207,14 @@ async function refuseForeign(file: string): Promise<void> {
 function actorFrom(values: Values, env: CliIo["env"]) {
   const workspaceId = values.workspace ?? env["AGENT_INCIDENTS_WORKSPACE"];
   if (!workspaceId) throw new UsageError("which workspace? give --workspace ID (or set AGENT_INCIDENTS_WORKSPACE)");
-  const role = values.role ?? "operator";
-  if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
-  return { id: values.as ?? env["USER"] ?? "cli", role: role as Role, workspaceId };
+  return { id: values.as ?? env["USER"] ?? "cli", role: roleFrom(values), workspaceId };
+}
+
+/** `--role`, by default admin: whoever holds the database file can do anything with it anyway. */
+function roleFrom(values: Values): Role {
+  const role = values.role ?? "admin";
+  if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(", ")}${didYouMean(role, ROLES)}`);
+  return role as Role;
 }
 
 /** An incident by id, or by number (42 or #42) in the actor's workspace. */
@@ -276,28 +307,14 @@ function sinceTime(since: string): string {
 }
 
 const SEVERITY_STYLE: Record<Severity, Parameters<typeof styleText>[0]> = { critical: ["bold", "red"], high: "red", medium: "yellow", low: "cyan" };
-const paint = (color: boolean, style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text) : text);
 const tag = (i: Incident, color: boolean) => paint(color, SEVERITY_STYLE[i.severity], `#${i.number} ${i.severity}`);
-/**
- * Text from agents and hosts as one safe line: control characters (C0, C1, which includes the
- * 8-bit CSI) and bidirectional overrides become spaces, so nothing reaches the terminal as a command.
- */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
-const plain = (text: string | null | undefined) => (text ?? "-").replace(UNSAFE, " ");
-/** One cell of a table: a safe line cut to its width. */
-const cell = (text: string, width: number) => {
-  const flat = plain(text);
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat.padEnd(width);
-};
-/** JSON with the C1 controls and overrides escaped too (JSON.stringify leaves them raw). */
-const safeJson = (value: unknown) => JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 function table(items: Incident[], color: boolean): string {
   if (items.length === 0) return "no incidents match";
   const header = `${"#".padEnd(6)} ${"SEVERITY".padEnd(9)} ${"STATUS".padEnd(13)} ${"AGENT".padEnd(18)} ${"SEEN".padEnd(5)} ${"LAST SEEN".padEnd(20)} TITLE`;
   const rows = items.map((i) => {
     const severity = paint(color, SEVERITY_STYLE[i.severity], i.severity.padEnd(9));
-    return `${String(i.number).padEnd(6)} ${severity} ${i.status.padEnd(13)} ${cell(i.agentId ?? "-", 18)} ${String(i.occurrences).padEnd(5)} ${i.lastSeenAt.slice(0, 19).replace("T", " ").padEnd(20)} ${cell(i.title, 80).trimEnd()}`;
+    return `${String(i.number).padEnd(6)} ${severity} ${i.status.padEnd(13)} ${cell(i.agentId ?? "-", 18)} ${String(i.occurrences).padEnd(5)} ${shortTime(i.lastSeenAt).padEnd(20)} ${cell(i.title, 80).trimEnd()}`;
   });
   return [paint(color, "bold", header), ...rows].join("\n");
 }

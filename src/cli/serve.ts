@@ -5,7 +5,7 @@ import { getRequestListener } from "@hono/node-server";
 import type { Actor, Incidents } from "agent-incidents";
 import { createConsoleHandler } from "agent-incidents/console";
 import type { CliIo } from "./index.js";
-import { UsageError } from "./index.js";
+import { UsageError } from "./text.js";
 
 
 /**

@@ -76,11 +76,11 @@ describe("agent-incidents (the bin)", { timeout: 60_000 }, () => {
     expect(json.activity).toHaveLength(1);
   });
 
-  it("acts as --as with --role, and records it in the activity", async () => {
-    const ack = await scoped(["ack", "2", "--as", "usr_ana"]);
+  it("acts as --as with --role (admin unless given), and records it in the activity", async () => {
+    const ack = await scoped(["ack", "2", "--as", "usr_ana", "--role", "operator"]);
     expect(ack).toMatchObject({ code: 0, stderr: "" });
     expect(ack.stdout).toMatch(/#2 critical is acknowledged/);
-    expect((await scoped(["assign", "2", "usr_bo", "--as", "usr_ana"])).code).toBe(0);
+    expect((await scoped(["assign", "2", "usr_bo", "--as", "usr_ana", "--role", "operator"])).code).toBe(0);
     expect((await scoped(["note", "2", "Stripe status page says degraded", "--as", "usr_ana"])).code).toBe(0);
     expect((await scoped(["severity", "1", "high", "--reason", "customers noticed", "--as", "usr_ana"])).code).toBe(0);
     const resolved = await scoped(["resolve", "2", "--note", "Stripe recovered", "--root-cause", "connector_failure", "--action", "connector_fixed", "--action", "customer_contacted", "--systemic", "--as", "usr_ana"]);
@@ -93,8 +93,8 @@ describe("agent-incidents (the bin)", { timeout: 60_000 }, () => {
     expect(detail.activity.slice(1).map((a) => [a.type, a.actor.id, a.actor.role])).toEqual([
       ["acknowledged", "usr_ana", "operator"],
       ["assigned", "usr_ana", "operator"],
-      ["note_added", "usr_ana", "operator"],
-      ["resolved", "usr_ana", "operator"],
+      ["note_added", "usr_ana", "admin"],
+      ["resolved", "usr_ana", "admin"],
     ]);
     expect((await scoped(["reopen", "2", "--reason", "back again", "--as", "usr_ana"])).stdout).toMatch(/is open/);
     const escalated = await scoped(["escalate", "--title", "Manual page", "--severity", "high", "--as", "usr_ana"]);
