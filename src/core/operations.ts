@@ -17,6 +17,7 @@ export type Operation =
 
 export interface OperationContext {
   actor: ActivityActor;
+  /** The operator's clock; an earlier time than the incident's latest is moved up to it. */
   now: string;
   activityId: string;
   expectedVersion?: number | undefined;
@@ -35,11 +36,17 @@ export interface OperationResult {
  * changes nothing (assigning the current assignee, setting the current severity). Throws
  * `ConflictError` when `expectedVersion` is stale and `InvalidTransitionError` for a status change
  * outside the lifecycle. Every change bumps `version` by one and yields one activity entry.
+ *
+ * The change's time is never before the incident's latest (`updatedAt`, `lastSeenAt`): an
+ * operator whose clock lags the reporter's (skew between machines) would otherwise acknowledge
+ * before the incident opened and make MTTA and MTTR negative. Such a time is clamped to the
+ * incident's latest rather than refused: the operator did act, and the audit stays in order.
  */
-export function applyOperation(current: Incident, op: Operation, ctx: OperationContext): OperationResult | null {
-  if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== current.version) {
-    throw new ConflictError(current.id, ctx.expectedVersion, current.version);
+export function applyOperation(current: Incident, op: Operation, context: OperationContext): OperationResult | null {
+  if (context.expectedVersion !== undefined && context.expectedVersion !== current.version) {
+    throw new ConflictError(current.id, context.expectedVersion, current.version);
   }
+  const ctx = { ...context, now: latest(context.now, current.updatedAt, current.lastSeenAt) };
   const change = (
     type: Activity["type"],
     patch: Partial<Incident>,
@@ -117,6 +124,11 @@ export function applyOperation(current: Incident, op: Operation, ctx: OperationC
       );
     }
   }
+}
+
+/** The latest of ISO-8601 UTC times (they sort as strings). */
+function latest(...times: string[]): string {
+  return times.reduce((a, b) => (b > a ? b : a));
 }
 
 /** The episodes with the current one acknowledged now, unless it already was. */
