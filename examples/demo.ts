@@ -9,9 +9,9 @@ import { relative, resolve } from "node:path";
 import { createIncidents, memoryStore, type IncidentStore } from "agent-incidents";
 import { callbackNotifier, webhookNotifier } from "agent-incidents/notifiers";
 import { sqliteStore } from "agent-incidents/sqlite";
-import { bold, dim, heading, printActivity, printDetail, printStats, printTable, severity } from "./demo/print.js";
+import { bold, dim, elapsed, heading, printActivity, printDetail, printStats, printTable, severity } from "./demo/print.js";
 import { startReceiver } from "./demo/receiver.js";
-import { DemoRuntime, runScenario, storyClock } from "./demo/runtime.js";
+import { DemoRuntime, runScenario, STORY_MS, storyClock } from "./demo/runtime.js";
 
 const args = process.argv.slice(2);
 const dbFlag = args.indexOf("--db");
@@ -47,7 +47,10 @@ const known = Object.values(before).reduce((n, row) => n + Object.values(row).re
 if (known > 0) {
   console.log(`       ${known} incidents from earlier runs are already in it`);
   const { items } = await incidents.as({ id: "usr_ana", role: "operator", workspaceId: "ws_acme" }).list({ sort: "recency", limit: 500 });
-  for (const i of items) clock.startAfter(i.updatedAt > i.lastSeenAt ? i.updatedAt : i.lastSeenAt);
+  const latest = items.map((i) => (i.updatedAt > i.lastSeenAt ? i.updatedAt : i.lastSeenAt)).reduce((a, b) => (b > a ? b : a));
+  const kept = clock.startAfter(latest);
+  // the story ends at the wall clock: a run soon after the last one squeezes its hour into the gap
+  if (kept < 1) console.log(dim(`       this run's ${STORY_MS / 60_000} minutes are squeezed into the ${elapsed(Date.now() - Date.parse(latest))} since the last one's`));
 }
 
 heading("1. The runtime reports through its hooks");

@@ -12,6 +12,12 @@ export function heading(text: string): void {
   console.log(`\n${bold(text)}\n${dim("─".repeat(Math.min(96, text.length + 8)))}`);
 }
 
+/** A duration as people say it: "40 s", "12 min", "3 h". */
+export function elapsed(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+}
+
 const ago = (iso: string, now: Date) => {
   const s = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
   return s < 90 ? `${s}s ago` : s < 5400 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;

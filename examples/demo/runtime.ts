@@ -1,14 +1,34 @@
 import type { Incidents, ReportResult, Reporter, RunEvent, RunSource, RunTimeline } from "agent-incidents";
 
-/** A clock that starts now and moves only when the story says so. */
+/** How long the scripted day takes on the story clock: `runScenario`'s steps and the triage after. */
+export const STORY_MS = 66 * 60_000;
+
+/**
+ * A clock that moves only when the story says so, and ends at the wall clock, never after it: the
+ * console and the CLI opened on the demo's file afterwards see every time in the past, and an
+ * acknowledge made there comes after the story's.
+ */
 export function storyClock() {
+  const end = Date.now();
+  let start = end - STORY_MS;
+  let scale = 1;
   let offset = 0;
-  let start = Date.now();
   return {
-    now: () => new Date(start + offset),
+    now: () => new Date(Math.min(start + Math.round(offset * scale), Date.now())),
     advance: (ms: number) => void (offset += ms),
-    /** Starts the story after `iso`, so a second run's story follows the first one's. */
-    startAfter: (iso: string) => void (start = Math.max(start, Date.parse(iso) + 60_000)),
+    /**
+     * Starts the story after `iso` (the latest time of a previous run's story), so this run's
+     * story follows it. With less than `STORY_MS` between the two, the story is squeezed into
+     * what is left; returns the share of its real length it keeps (1 when it fits).
+     */
+    startAfter(iso: string): number {
+      const after = Date.parse(iso) + 1000;
+      if (after > start) {
+        start = Math.min(after, end);
+        scale = (end - start) / STORY_MS;
+      }
+      return scale;
+    },
   };
 }
 
