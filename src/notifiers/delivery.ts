@@ -235,7 +235,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   /** An outbox that dies with the process: what it still holds is lost, and said so, once each. */
   async function reportLeftovers(): Promise<void> {
     const left = await outbox.deliveries({ status: "pending", limit: 1_000_000 }).catch(() => [] as DeliveryRecord[]);
-    for (const entry of left.reverse()) {
+    for (const entry of left.reverse().filter((e) => targets.has(e.notifier))) {
       options.failed(entry.notification, entry.notifier, entry.attempts, entry.lastError ? `${entry.lastError} (closed before the next try)` : "closed before delivery");
     }
   }
