@@ -84,9 +84,9 @@ function table(records: readonly DeliveryRecord[], color: boolean): string {
   const idWidth = Math.max(2, ...records.map((r) => plain(r.id).length));
   const header = `${"ID".padEnd(idWidth)} ${"NOTIFIER".padEnd(20)} ${"STATUS".padEnd(9)} ${"TRIES".padEnd(5)} ${"TYPE".padEnd(16)} ${"INCIDENT".padEnd(28)} ${"CREATED".padEnd(19)} LAST ERROR`;
   const rows = records.map((r) => {
-    const status = paint(color, STATUS_STYLE[r.status], r.status.padEnd(9));
+    const status = paint(color, STATUS_STYLE[r.status] ?? "reset", cell(r.status, 9));
     // the id is printed whole: it is what `deliveries retry ID` takes
-    return `${plain(r.id).padEnd(idWidth)} ${cell(r.notifier, 20)} ${status} ${String(r.attempts).padEnd(5)} ${cell(r.notification.type.replace(/^incident\./, ""), 16)} ${cell(subject(r), 28)} ${shortTime(r.createdAt)} ${cell(r.lastError ?? "-", 100).trimEnd()}`;
+    return `${plain(r.id).padEnd(idWidth)} ${cell(r.notifier, 20)} ${status} ${String(r.attempts).padEnd(5)} ${cell(r.notification.type.replace(/^incident\./, ""), 16)} ${cell(subject(r), 28)} ${cell(shortTime(r.createdAt), 19)} ${cell(r.lastError ?? "-", 100).trimEnd()}`;
   });
   return [paint(color, "bold", header), ...rows].join("\n");
 }
