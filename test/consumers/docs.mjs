@@ -1,13 +1,19 @@
 // Turns every TypeScript block of README.md and docs/**/*.md into a file of a consumer project,
-// so CI typechecks the docs against the packed package (and runs the blocks marked ```ts test).
+// so CI typechecks the docs against the packed package and runs the blocks marked ```ts test.
+// Mark every block that can run; only blocks that need a network or a database server stay
+// typecheck-only.
 //
 // A block may assume names its prose leaves out: an HTML comment right before the fence,
-// `<!-- prelude ... -->`, holds imports and `declare`s that are prepended to it (and stay
-// hidden when the Markdown is rendered).
+// `<!-- prelude ... -->`, holds imports and the values it needs (or `declare`s, for a block that
+// only typechecks), prepended to it. An HTML comment right after the fence, `<!-- check ... -->`,
+// holds statements appended to it: assertions that the block did what its prose says (a block
+// can catch an error and print a line, and still be wrong). Both stay hidden when the Markdown is
+// rendered. A test block runs as a vitest file: its top-level code, awaited as the file loads,
+// then its own tests if it declares any (`describe`, `it`, `test`), else one that says it ran.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 
-const BLOCK = /(?:<!--\s*prelude\n([\s\S]*?)-->\s*\n)?```ts( test)?\n([\s\S]*?)```/g;
+const BLOCK = /(?:<!--\s*prelude\n([\s\S]*?)-->\s*\n)?```ts( test)?\n([\s\S]*?)```(?:[ \t]*\n<!--\s*check\n([\s\S]*?)-->)?/g;
 
 function markdownFiles(root) {
   const docs = join(root, "docs");
@@ -33,12 +39,14 @@ export function writeDocsProject(root, dir) {
     const text = readFileSync(file, "utf8");
     const stem = relative(root, file).replace(/[\\/]/g, "_").replace(/\.md$/, "");
     let n = 0;
-    for (const [, prelude = "", test, code] of text.matchAll(BLOCK)) {
+    for (const [, prelude = "", test, code, check = ""] of text.matchAll(BLOCK)) {
       n += 1;
       blocks += 1;
       if (test) tests += 1;
       const line = text.slice(0, text.indexOf(code)).split("\n").length;
-      const source = `// ${basename(file)}, block ${n} (line ${line})\n${prelude}${code}\nexport {};\n`;
+      const where = `${basename(file)}, block ${n} (line ${line})`;
+      const ran = test && !/^\s*(describe|it|test)\(/m.test(code) ? `import { test as ranAsShown } from "vitest";\nranAsShown(${JSON.stringify(`${where} runs`)}, () => {});\n` : "";
+      const source = `// ${where}\n${prelude}${code}${check}${ran}\nexport {};\n`;
       writeFileSync(join(dir, `${stem}-${n}${test ? ".test" : ""}.ts`), source);
     }
   }
