@@ -185,9 +185,14 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     },
     async retry(target, extra = {}) {
       const parsed = parseArgument(RetrySchema, target, "target");
-      const to = Array.isArray(parsed) ? parseArgument(z.object({ to: IdSchema.optional() }).strict(), extra, "options").to : parsed.to;
-      if (!Array.isArray(parsed) && parsed.notifier === undefined && parsed.status === undefined && parsed.to === undefined) {
-        throw new ValidationError("deliveries.retry", [{ path: ["target"], message: "name ids, or a filter with status or notifier: an empty filter would re-send everything", code: "custom" }]);
+      const second = parseArgument(z.object({ to: IdSchema.optional() }).strict(), extra, "options").to;
+      const first = Array.isArray(parsed) ? undefined : parsed.to;
+      if (first !== undefined && second !== undefined && first !== second) {
+        throw new ValidationError("deliveries.retry", [{ path: ["options", "to"], message: "names another notifier than target.to: give it once", code: "custom" }]);
+      }
+      const to = first ?? second;
+      if (!Array.isArray(parsed) && parsed.notifier === undefined && parsed.status === undefined) {
+        throw new ValidationError("deliveries.retry", [{ path: ["target"], message: "name ids, or a filter with status or notifier: a filter without either would re-send everything", code: "custom" }]);
       }
       const query = Array.isArray(parsed) ? { ids: parsed } : { status: parsed.status, notifier: parsed.notifier };
       const count = await outbox.retry(query, { now: new Date().toISOString(), to });

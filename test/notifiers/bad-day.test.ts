@@ -209,9 +209,10 @@ describe.each(shared)("delivery on a bad day ($name store)", { timeout: 60_000 }
     for (const bad of [{ status: "gone" }, { limit: 0 }, { limit: 10_000 }, { notifier: "a\u0000b" }, { notifier: "\ud800" }, { extra: 1 }, JSON.parse('{"__proto__": {"status": "dead"}}')]) {
       await expect(incidents.deliveries.list(bad as never)).rejects.toBeInstanceOf(ValidationError);
     }
-    for (const bad of [[], {}, ["x\u0000"], { status: "delivered" }, "dlv_1", null, [1]]) {
+    for (const bad of [[], {}, { to: "strict" }, ["x\u0000"], { status: "delivered" }, "dlv_1", null, [1]]) {
       await expect(incidents.deliveries.retry(bad as never)).rejects.toBeInstanceOf(ValidationError);
     }
+    await expect(incidents.deliveries.retry({ status: "dead", to: "a" }, { to: "b" })).rejects.toBeInstanceOf(ValidationError);
     await incidents.close();
     await expect(incidents.deliveries.list()).rejects.toMatchObject({ code: "CLOSED" });
   });
