@@ -4,10 +4,16 @@ import { frozenJson } from "./core/plain.js";
 import type { Incident } from "./core/incident.js";
 import type { ReportOutcome } from "./core/ingest.js";
 import type { ReportableSignal } from "./core/signals.js";
-import type { Notification } from "./notifiers/contract.js";
+import type { Notification, NotificationEvent } from "./core/notification.js";
+// for the doc link
+import type { NOTIFICATION_EVENTS } from "./core/notification.js";
 
-/** Changes of incidents, as `incidents.on(...)` names them. */
-export type IncidentChangeType = "incident.created" | "incident.recurred" | "incident.updated" | "incident.resolved" | "incident.reopened";
+/**
+ * Changes of incidents, as `incidents.on(...)` names them: the same names notifications have
+ * (`incident.<event>` of {@link NOTIFICATION_EVENTS}). `incident.updated` is a note, an
+ * assignment or investigating.
+ */
+export type IncidentChangeType = `incident.${NotificationEvent}`;
 
 /** What happened to a report the store could not take at once (see the `spool` option). */
 export type ReportSpoolEventType = "report.spooled" | "report.written" | "report.dropped";
@@ -18,6 +24,8 @@ export type IncidentEventType = IncidentChangeType | "notification.failed" | Rep
 export const EVENT_TYPES: readonly IncidentEventType[] = [
   "incident.created",
   "incident.recurred",
+  "incident.acknowledged",
+  "incident.severity_changed",
   "incident.updated",
   "incident.resolved",
   "incident.reopened",

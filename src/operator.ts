@@ -171,8 +171,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       if (change) {
         const previous = (change as ChangeInput).previous!;
         engine.committed(change);
-        const type = op.type === "resolve" ? "incident.resolved" : op.type === "reopen" ? "incident.reopened" : "incident.updated";
-        engine.emit(type, eventId, incident, previous);
+        engine.emit(`incident.${(change as ChangeInput).event}`, eventId, incident, previous);
       }
       return incident;
     });

@@ -8,7 +8,7 @@
  * writes to a stream: with 2,000 streams open it costs what it costs with none.
  */
 import type { Incidents } from "../incidents.js";
-import type { Change } from "../core/notification.js";
+import { NOTIFICATION_EVENTS, type Change } from "../core/notification.js";
 import type { Actor } from "../core/schemas.js";
 import { isIncidentError } from "../core/errors.js";
 
@@ -27,17 +27,9 @@ export const STREAMS_PER_ACTOR = 6;
 /** What a stream may hold unread before its reader counts as gone: about 300 changes. */
 const STREAM_BUFFER_BYTES = 64 * 1024;
 
-const CHANGE_TYPES = ["incident.created", "incident.recurred", "incident.updated", "incident.resolved", "incident.reopened"] as const;
-/** The `incidents.on` type each feed event had, which the page has always been sent. */
-const TYPE_OF: Record<Change["event"], (typeof CHANGE_TYPES)[number]> = {
-  created: "incident.created",
-  recurred: "incident.recurred",
-  acknowledged: "incident.updated",
-  severity_changed: "incident.updated",
-  updated: "incident.updated",
-  resolved: "incident.resolved",
-  reopened: "incident.reopened",
-};
+const CHANGE_TYPES = NOTIFICATION_EVENTS.map((event) => `incident.${event}` as const);
+/** The `incidents.on` type of a feed event: one vocabulary for events, notifications and the page. */
+const TYPE_OF = (event: Change["event"]) => `incident.${event}` as const;
 
 interface Stream {
   readonly workspaceId: string;
@@ -163,7 +155,7 @@ export function liveUpdates(incidents: Incidents, report: (error: unknown) => vo
     for (const change of changes) {
       if (!byWorkspace.has(change.workspaceId)) continue;
       const { incident } = change;
-      const data = { type: TYPE_OF[change.event], event: change.event, id: change.incidentId, number: incident.number, version: incident.version, seq: change.seq };
+      const data = { type: TYPE_OF(change.event), event: change.event, id: change.incidentId, number: incident.number, version: incident.version, seq: change.seq };
       texts.set(change.workspaceId, `${texts.get(change.workspaceId) ?? ""}event: change\ndata: ${JSON.stringify(data)}\n\n`);
     }
     for (const [workspaceId, text] of texts) {

@@ -114,19 +114,20 @@ describe("the operator's workflow", () => {
 });
 
 describe("events", () => {
-  it("emits created, recurred, updated, resolved and reopened with the incident", async () => {
+  it("emits each change under the name its notification has, with the incident", async () => {
     const { report, ops, incidents } = setup();
     const seen: IncidentEvent[] = [];
-    for (const type of ["incident.created", "incident.recurred", "incident.updated", "incident.resolved", "incident.reopened"] as const) {
-      incidents.on(type, (e) => void seen.push(e));
-    }
+    const types = ["incident.created", "incident.recurred", "incident.acknowledged", "incident.severity_changed", "incident.updated", "incident.resolved", "incident.reopened"] as const;
+    for (const type of types) incidents.on(type, (e) => void seen.push(e));
     const { incident } = written(await report.anomaly({ runId: "run_1", eventId: "e1", pattern: "x" }));
     written(await report.anomaly({ runId: "run_1", eventId: "e2", pattern: "x" }));
     written(await report.anomaly({ runId: "run_1", eventId: "e2", pattern: "x" }));
     await ops.acknowledge(incident.id);
+    await ops.setSeverity(incident.id, "critical", "customer impact");
+    await ops.addNote(incident.id, "looking");
     await ops.resolve(incident.id, { note: "ok", rootCause: "other" });
     await ops.reopen(incident.id, "not ok");
-    expect(seen.map((e) => e.type)).toEqual(["incident.created", "incident.recurred", "incident.updated", "incident.resolved", "incident.reopened"]);
+    expect(seen.map((e) => e.type)).toEqual(types);
     expect(seen[2]).toMatchObject({ data: { incident: { status: "acknowledged" }, previous: { status: "open" } } });
     expect(seen[0]!.id).toMatch(/^evt_/);
   });
