@@ -1,3 +1,9 @@
+/**
+ * The incident system: `createIncidents`, the reporter and operator APIs, the memory store, the store contract, and the pure core (types, schemas, errors, lifecycle and severity helpers).
+ *
+ * @packageDocumentation
+ * @module agent-incidents
+ */
 export { createIncidents } from "./incidents.js";
 export type { DedupOptions, Incidents, IncidentsOptions } from "./incidents.js";
 export type { ReportResult, SpooledReport, WrittenReport } from "./engine.js";
@@ -47,4 +53,4 @@ export type {
 } from "./stores/contract.js";
 export { memoryStore } from "./stores/memory.js";
 export { ulidFactory } from "./ids.js";
-export * from "./core/index.js";
+export * from "./public-core.js";

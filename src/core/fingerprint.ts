@@ -4,7 +4,7 @@ import { cleanText } from "./text.js";
 /**
  * The default fingerprint of a signal: which incident it belongs to. Scoped by agent and
  * environment (the store scopes by workspace). Approvals and manual escalations get a
- * fingerprint of their own and are never merged (see {@link mergesByFingerprint}).
+ * fingerprint of their own and are never merged.
  */
 export function fingerprintOf(signal: Signal): string {
   return scoped(signal, defaultParts(signal));

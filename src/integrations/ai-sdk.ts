@@ -14,6 +14,9 @@
  *
  * The SDK has no run id: give one as `experimental_context: { runId }` (or telemetry metadata
  * `runId`); a resumed call after an approval then keeps it. Event ids are tool call ids.
+ *
+ * @packageDocumentation
+ * @module agent-incidents/ai-sdk
  */
 import type { Reporter } from "../reporter.js";
 import { Background, currentTrace, errorInfo, failureOf, isAbort, payloadOf, type Adapter, type AdapterOptions } from "./background.js";

@@ -11,6 +11,9 @@
  *
  * The run id is the thread id (`configurable.thread_id`), which a run resumed after an approval
  * keeps, else the root run id; event ids are tool call ids.
+ *
+ * @packageDocumentation
+ * @module agent-incidents/langchain
  */
 import type { Reporter } from "../reporter.js";
 import { Background, currentTrace, errorInfo, failureOf, isAbort, payloadOf, type Adapter, type AdapterOptions } from "./background.js";

@@ -12,6 +12,9 @@
  *
  * The run id is the trace id; event ids are span or tool call ids, so a span reported twice is one
  * occurrence. The incident's `traceId` is the trace's W3C id.
+ *
+ * @packageDocumentation
+ * @module agent-incidents/openai-agents
  */
 import type { Reporter } from "../reporter.js";
 import { Background, payloadOf, traceIds, type Adapter, type AdapterOptions } from "./background.js";

@@ -3,6 +3,9 @@
  * GenAI semantic conventions, so any framework that emits them is covered without an adapter of
  * its own. An `execute_tool` span that ends in error is `executionFailed`; an `invoke_agent` span
  * that ends in error is `runEnded({ status: "errored" })`.
+ *
+ * @packageDocumentation
+ * @module agent-incidents/opentelemetry
  */
 import type { Reporter } from "../reporter.js";
 import { Background, payloadOf, traceIds, type Adapter, type AdapterOptions } from "./background.js";

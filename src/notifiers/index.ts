@@ -1,3 +1,9 @@
+/**
+ * Notifiers (webhook, Slack, PagerDuty, callback, logger), routes and the notifier contract.
+ *
+ * @packageDocumentation
+ * @module agent-incidents/notifiers
+ */
 export { defineNotifier, DeliveryError, NOTIFICATION_EVENTS } from "./contract.js";
 export type { Notification, NotificationEvent, NotificationType, Notifier, RetryPolicy, Route, SendContext } from "./contract.js";
 export { webhookNotifier, verifyWebhook, WebhookVerificationError } from "./webhook.js";

@@ -1,3 +1,9 @@
+/**
+ * For tests: the store and notifier conformance suites (vitest), a fake clock, signal fixtures.
+ *
+ * @packageDocumentation
+ * @module agent-incidents/testing
+ */
 export { describeStoreConformance } from "./conformance.js";
 export type { ConformanceOptions } from "./conformance.js";
 export { describeNotifierConformance } from "./notifier-conformance.js";

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { fingerprintOf, mergesByFingerprint } from "agent-incidents";
+import { fingerprintOf } from "agent-incidents";
+// the engine's own rule, not part of the public API
+import { mergesByFingerprint } from "../../src/core/fingerprint.js";
 import { createFixtures } from "agent-incidents/testing";
 
 const signals = createFixtures();

@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  applyOperation,
   canTransition,
   InvalidTransitionError,
   nextStatuses,
@@ -11,6 +10,8 @@ import {
   type Operation,
   type Status,
 } from "agent-incidents";
+// the engine's pure operation step, not part of the public API
+import { applyOperation } from "../../src/core/operations.js";
 import { sampleIncident } from "./sample.js";
 
 const user = { type: "user" as const, id: "usr_ana", role: "operator" as const };

@@ -1,7 +1,10 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { buildSnapshot, isSensitiveKey, MAX_SNAPSHOT_BYTES, passesLuhn, redact, REDACTED } from "agent-incidents";
+import { MAX_SNAPSHOT_BYTES, redact, REDACTED } from "agent-incidents";
+// the engine's building blocks, not part of the public API
+import { isSensitiveKey, passesLuhn } from "../../src/core/redact.js";
+import { buildSnapshot } from "../../src/core/snapshot.js";
 import { createFixtures } from "agent-incidents/testing";
 
 describe("redaction", () => {

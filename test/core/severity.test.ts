@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decideIngest, defaultSeverityRules, explainSeverity, severityRank, type Incident, type Signal } from "agent-incidents";
+import { defaultSeverityRules, explainSeverity, severityRank, type Incident, type Signal } from "agent-incidents";
+// the engine's pure ingest step, not part of the public API
+import { decideIngest } from "../../src/core/ingest.js";
 import { createFixtures } from "agent-incidents/testing";
 
 const signals = createFixtures();

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { CallbackError, createIncidents, defaultSeverityRules, encodeCursor, isIncidentError, memoryStore } from "agent-incidents";
+import { CallbackError, createIncidents, defaultSeverityRules, isIncidentError, memoryStore } from "agent-incidents";
+// cursors are opaque to users: the test forges one with the library's own encoder
+import { encodeCursor } from "../../src/core/query.js";
 import { postgresStore } from "agent-incidents/postgres";
 import { sqliteStore } from "agent-incidents/sqlite";
 import { limit, operator, refund, scope, storeTargets, stripe } from "./stores.js";

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createIncidents, isSensitiveKey, redact, REDACTED, type RunSource } from "agent-incidents";
+import { createIncidents, redact, REDACTED, type RunSource } from "agent-incidents";
+import { isSensitiveKey } from "../../src/core/redact.js";
 import { operator, refund, scope, storeTargets, stripe } from "./stores.js";
 import { written } from "agent-incidents/testing";
 
