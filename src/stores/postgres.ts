@@ -1,3 +1,10 @@
+/**
+ * The store for many processes or machines: PostgreSQL through pg (an optional peer dependency).
+ *
+ * @packageDocumentation
+ * @module agent-incidents/postgres
+ */
+import { createHash } from "node:crypto";
 import { createHash } from "node:crypto";
 import pg from "pg";
 import { z } from "zod";

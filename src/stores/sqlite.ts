@@ -1,3 +1,10 @@
+/**
+ * The embedded durable store: one SQLite file through better-sqlite3 (an optional peer dependency).
+ *
+ * @packageDocumentation
+ * @module agent-incidents/sqlite
+ */
+import Database from "better-sqlite3";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError } from "../core/errors.js";
