@@ -5,7 +5,6 @@
  * @module agent-incidents/postgres
  */
 import { createHash } from "node:crypto";
-import { createHash } from "node:crypto";
 import pg from "pg";
 import { z } from "zod";
 import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError } from "../core/errors.js";

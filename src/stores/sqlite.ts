@@ -5,7 +5,6 @@
  * @module agent-incidents/sqlite
  */
 import Database from "better-sqlite3";
-import Database from "better-sqlite3";
 import { z } from "zod";
 import { asIncidentError, ClosedError, NotFoundError, StorageError, type IncidentError } from "../core/errors.js";
 import { parseOrThrow } from "../core/schemas.js";
