@@ -118,6 +118,7 @@ export type IncidentEvent<T extends IncidentEventType = IncidentEventType> = T e
           ? ReportDroppedEvent
           : never;
 
+/** A listener for events of type `T`, given a deep-frozen copy of each; what it throws or rejects with goes to `onError`. */
 export type IncidentEventHandler<T extends IncidentEventType = IncidentEventType> = (event: IncidentEvent<T>) => void | Promise<void>;
 
 type EventMap = { [K in IncidentEventType]: [IncidentEvent<K>] };

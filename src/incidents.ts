@@ -45,7 +45,10 @@ export interface IncidentsOptions {
   /** How many preceding run events the snapshot keeps (default 20). */
   snapshotEvents?: number;
   /** The time source. Default: the system clock. `fakeClock()` from `agent-incidents/testing` for tests. */
-  clock?: { now(): Date };
+  clock?: {
+    /** The current time. */
+    now(): Date;
+  };
   /** Unique, sortable ids; the library adds prefixes such as `inc_`. Default: ULIDs. */
   ids?: () => string;
   /** Replaces the role policy. Asked before any lookup. */
@@ -100,6 +103,10 @@ export interface Incidents {
    * they throw goes to `onError`. Throws `ValidationError` for an unknown event or a non-function.
    */
   on<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): () => void;
+  /**
+   * Unsubscribes `handler` from `type`, one subscription per call (the latest first); a handler not
+   * subscribed is ignored.
+   */
   off<T extends IncidentEventType>(type: T, handler: IncidentEventHandler<T>): void;
   /**
    * The outbox, for an admin: deliveries by status and notifier (the dead letters among them),

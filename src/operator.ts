@@ -36,6 +36,10 @@ export interface VersionGuard {
 
 const VersionGuardSchema = z.object({ expectedVersion: z.number().int().positive().optional() }).strict().optional();
 
+/**
+ * Validates an operator's escalation: a title and severity, and optionally a summary, agent, run,
+ * event, tags and environment (default `production`).
+ */
 export const EscalateSchema = z
   .object({
     title: nonEmptyText(300),
@@ -48,9 +52,14 @@ export const EscalateSchema = z
     tags: z.array(TagSchema).max(50).optional(),
   })
   .strict();
+/**
+ * What {@link Operator.escalate} accepts: the title and severity of a new manual incident, and
+ * optionally where it happened.
+ */
 export type EscalateInput = z.input<typeof EscalateSchema>;
 
 const ResolveSchema = ResolutionSchema.extend({ expectedVersion: z.number().int().positive().optional() }).strict();
+/** What {@link Operator.resolve} accepts: the resolution, and optionally the version the incident must be at. */
 export type ResolveInput = ResolutionInput & VersionGuard;
 
 const StatsSchema = z
@@ -98,27 +107,50 @@ export interface IncidentContext {
 
 /** The operator side, bound to one actor: scoped to its workspace, checked against its role. */
 export interface Operator {
+  /** The validated actor every call acts as. */
   readonly actor: Readonly<Actor>;
   /**
    * Whether the actor may do this (asks `authorize`), for showing only the actions that would
    * succeed. A check, not a guard: every call checks again. A throwing `authorize` is `false`.
    */
   can(permission: Permission): boolean;
+  /**
+   * One page of the workspace's incidents matching `query`, most severe first by default; pass its
+   * `nextCursor` as `cursor` for the next. Needs `read`.
+   */
   list(query?: ListQueryInput): Promise<Page>;
+  /**
+   * How many incidents there are of each severity in each status (every cell present), optionally
+   * for one agent. Needs `read`.
+   */
   counts(filter?: { agentId?: string }): Promise<Counts>;
+  /**
+   * One incident with its activity and occurrence logs; {@link NotFoundError} when the actor's
+   * workspace has no such incident. Needs `read`.
+   */
   get(id: string): Promise<IncidentDetail>;
   /** Incident, snapshot, activity, occurrences and the run; `runId` picks an earlier occurrence's run. */
   context(id: string, options?: { runId?: string }): Promise<IncidentContext>;
+  /** Totals, MTTA, MTTR and breakdowns over the incidents created since `since` (all of them without it). Needs `read`. */
   stats(options?: { since?: string | Date }): Promise<IncidentStats>;
+  /**
+   * Opens a new `manual` incident with the operator's title and severity; never merged into an
+   * existing one. Needs `escalate`.
+   */
   escalate(input: EscalateInput): Promise<Incident>;
+  /** Moves an open incident to `acknowledged`; {@link InvalidTransitionError} from any other status. Needs `triage`. */
   acknowledge(id: string, guard?: VersionGuard): Promise<Incident>;
+  /** Moves an open or acknowledged incident to `investigating` (which counts as acknowledging it). Needs `triage`. */
   startInvestigating(id: string, guard?: VersionGuard): Promise<Incident>;
   /** Assign to a user id, or `null` to unassign. Assigning the current assignee changes nothing. */
   assign(id: string, assignee: string | null, guard?: VersionGuard): Promise<Incident>;
+  /** Adds a note to the incident's activity log; the status does not change. Needs `note`. */
   addNote(id: string, note: string, guard?: VersionGuard): Promise<Incident>;
   /** Pins the severity: recurrences no longer change it until the incident is reopened. */
   setSeverity(id: string, severity: Severity, reason: string, guard?: VersionGuard): Promise<Incident>;
+  /** Resolves an unresolved incident with a note, a root cause and the actions taken. Needs `resolve`. */
   resolve(id: string, resolution: ResolveInput): Promise<Incident>;
+  /** Reopens a resolved incident as a new episode, optionally saying why; a pinned severity is unpinned. Needs `resolve`. */
   reopen(id: string, reason?: string, guard?: VersionGuard): Promise<Incident>;
 }
 

@@ -21,14 +21,18 @@ export const ReporterScopeSchema = z.object({
   agentId: IdSchema,
   environment: EnvironmentSchema,
 });
+/** Where a reporter's signals come from: its workspace, agent and environment. */
 export type ReporterScope = z.infer<typeof ReporterScopeSchema>;
 
 /** Fields a reporter fills in itself. */
 export type ScopeKeys = "kind" | "workspaceId" | "agentId" | "environment";
 /** Input of `report.policyBlocked(...)`: the signal without what the reporter already knows. */
 export type PolicyBlockedInput = Omit<z.input<typeof PolicyBlockedSignalSchema>, ScopeKeys>;
+/** Input of `report.executionFailed(...)`: the signal without what the reporter already knows. */
 export type ExecutionFailedInput = Omit<z.input<typeof ExecutionFailedSignalSchema>, ScopeKeys>;
+/** Input of `report.approvalRejected(...)`: the signal without what the reporter already knows. */
 export type ApprovalRejectedInput = Omit<z.input<typeof ApprovalRejectedSignalSchema>, ScopeKeys>;
+/** Input of `report.anomaly(...)`: the signal without what the reporter already knows. */
 export type AnomalyInput = Omit<z.input<typeof AnomalySignalSchema>, ScopeKeys>;
 
 /** How a run ended; only `errored` creates an incident. */
@@ -48,18 +52,30 @@ export const RunEndedSchema = z
     message: "is required when status is errored",
     path: ["error"],
   });
+/** Input of `report.runEnded(...)`: the run's id and how it ended, with the error when it errored. */
 export type RunEndedInput = z.input<typeof RunEndedSchema>;
 
 const SYSTEM: ActivityActor = { type: "system", id: "reporter", role: null };
 
 /** The runtime side: one per agent. Every method validates, never throws synchronously. */
 export interface Reporter {
+  /** The workspace, agent and environment every signal of this reporter carries. */
   readonly scope: Readonly<ReporterScope>;
+  /**
+   * Reports that a policy blocked an action the agent asked for: medium by default, critical for
+   * high or critical impact.
+   */
   policyBlocked(input: PolicyBlockedInput): Promise<ReportResult>;
+  /** Reports that a connector failed to execute an approved action: critical by default. */
   executionFailed(input: ExecutionFailedInput): Promise<ReportResult>;
+  /**
+   * Reports that an approver rejected an action the agent asked for: high by default, and never
+   * merged into an existing incident.
+   */
   approvalRejected(input: ApprovalRejectedInput): Promise<ReportResult>;
   /** Resolves to `null` unless `status` is `errored`. */
   runEnded(input: RunEndedInput): Promise<ReportResult | null>;
+  /** Reports an unusual pattern in the agent's behaviour: medium by default. */
   anomaly(input: AnomalyInput): Promise<ReportResult>;
 }
 

@@ -49,6 +49,7 @@ export class IncidentError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
+  /** Makes `instanceof IncidentError` true for this library's errors from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return branded(value);
   }
@@ -56,6 +57,7 @@ export class IncidentError extends Error {
 
 /** Input failed validation; nothing was written. `issues` names every offending field. */
 export class ValidationError extends IncidentError {
+  /** Makes `instanceof ValidationError` true for an error with code `VALIDATION` from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, "VALIDATION");
   }
@@ -71,6 +73,7 @@ export class ValidationError extends IncidentError {
 
 /** No such incident in the actor's workspace (another workspace's incident looks the same). */
 export class NotFoundError extends IncidentError {
+  /** Makes `instanceof NotFoundError` true for an error with code `NOT_FOUND` from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, "NOT_FOUND");
   }
@@ -86,6 +89,7 @@ export class NotFoundError extends IncidentError {
 
 /** The actor's role does not allow the operation. Raised before any lookup. */
 export class ForbiddenError extends IncidentError {
+  /** Makes `instanceof ForbiddenError` true for an error with code `FORBIDDEN` from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, "FORBIDDEN");
   }
@@ -105,6 +109,7 @@ export class ForbiddenError extends IncidentError {
 
 /** A status change outside the lifecycle table. `allowed` lists what `from` may move to. */
 export class InvalidTransitionError extends IncidentError {
+  /** Makes `instanceof InvalidTransitionError` true for an error with code `INVALID_TRANSITION` from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, "INVALID_TRANSITION");
   }
@@ -125,6 +130,7 @@ export class InvalidTransitionError extends IncidentError {
 
 /** Someone else changed the incident first: `expectedVersion` no longer matches. */
 export class ConflictError extends IncidentError {
+  /** Makes `instanceof ConflictError` true for an error with code `CONFLICT` from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, "CONFLICT");
   }
@@ -151,6 +157,7 @@ export class ConflictError extends IncidentError {
  * `false` means retrying will not help (a corrupt row, a schema from a newer version).
  */
 export class StorageError extends IncidentError {
+  /** Makes `instanceof StorageError` true for an error with code `STORAGE` from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, "STORAGE");
   }
@@ -172,6 +179,7 @@ export class StorageError extends IncidentError {
  * written.
  */
 export class CallbackError extends IncidentError {
+  /** Makes `instanceof CallbackError` true for an error with code `CALLBACK` from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, "CALLBACK");
   }
@@ -187,6 +195,7 @@ export class CallbackError extends IncidentError {
 
 /** The incidents instance (or the store) was closed. */
 export class ClosedError extends IncidentError {
+  /** Makes `instanceof ClosedError` true for an error with code `CLOSED` from any installed copy of the package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasCode(value, "CLOSED");
   }

@@ -32,6 +32,7 @@ export const EpisodeSchema = z.object({
   acknowledgedAt: TimestampSchema.nullable(),
   resolvedAt: TimestampSchema.nullable(),
 });
+/** One open → acknowledged → resolved cycle of an incident, with the time it reached each step. */
 export type Episode = z.infer<typeof EpisodeSchema>;
 
 /** Most episodes kept per incident; older ones are dropped from the stats. */
@@ -42,6 +43,7 @@ export const SeverityReasonSchema = z.object({
   rule: z.string(),
   explanation: z.string(),
 });
+/** Which severity rule set an incident's severity, and its one-line explanation. */
 export type SeverityReason = z.infer<typeof SeverityReasonSchema>;
 
 /** An incident as stored and returned. JSON-safe; times are ISO-8601 UTC strings. */
@@ -80,8 +82,10 @@ export const IncidentSchema = z.object({
   /** Every episode, oldest first; the last is the current one. */
   episodes: z.array(EpisodeSchema).min(1),
 });
+/** An incident as stores and the operator API return it: JSON-safe, times as ISO-8601 UTC strings. */
 export type Incident = z.infer<typeof IncidentSchema>;
 
+/** Every kind of change an incident's activity log records. */
 export const ACTIVITY_TYPES = [
   "created",
   "recurred",
@@ -93,7 +97,9 @@ export const ACTIVITY_TYPES = [
   "resolved",
   "reopened",
 ] as const;
+/** Validates an activity type: one of {@link ACTIVITY_TYPES}. */
 export const ActivityTypeSchema = z.enum(ACTIVITY_TYPES);
+/** What kind of change an activity entry records, e.g. `acknowledged` or `note_added`. */
 export type ActivityType = z.infer<typeof ActivityTypeSchema>;
 
 /** Who made a change: an operator, or the system (a reported signal). */
@@ -102,6 +108,7 @@ export const ActivityActorSchema = z.object({
   id: z.string(),
   role: RoleSchema.nullable(),
 });
+/** Who made a change: an operator with their role, or the system for a reported signal. */
 export type ActivityActor = z.infer<typeof ActivityActorSchema>;
 
 /** One entry of an incident's audit trail. */
@@ -118,6 +125,7 @@ export const ActivitySchema = z.object({
   /** The note, reason or explanation that came with the change. */
   message: z.string().nullable(),
 });
+/** One entry of an incident's audit trail: who changed what and when, with the fields before and after. */
 export type Activity = z.infer<typeof ActivitySchema>;
 
 /** One report merged into an incident. */
@@ -128,6 +136,7 @@ export const OccurrenceSchema = z.object({
   traceId: z.string().nullable(),
   at: TimestampSchema,
 });
+/** One report merged into an incident: its run, event and trace ids, and when it came. */
 export type Occurrence = z.infer<typeof OccurrenceSchema>;
 
 const StoredRunEventSchema = z.object({ id: z.string(), type: z.string(), at: z.string(), data: JsonRecordSchema.optional() });
@@ -144,6 +153,7 @@ export const SnapshotSchema = z.object({
   /** Run events left out: beyond the last N, or dropped to respect the size cap. */
   droppedEvents: z.number().int().nonnegative(),
 });
+/** The redacted, size-capped context stored with an incident: run events, action, policy and data. */
 export type Snapshot = z.infer<typeof SnapshotSchema>;
 
 /** What `get(id)` returns. `occurrences` stays the count; the log is `occurrenceLog`. */

@@ -8,6 +8,7 @@ import type { Operation } from "./operations.js";
 
 /** What a route can listen for. `updated` covers assignments, notes and investigating. */
 export const NOTIFICATION_EVENTS = ["created", "recurred", "acknowledged", "severity_changed", "updated", "resolved", "reopened"] as const;
+/** A change a notification route can listen for: one of {@link NOTIFICATION_EVENTS}. */
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /** The `type` of a notification: `incident.<event>`, or `incident.digest` for a digest. */

@@ -41,7 +41,9 @@ const oneOrMany = <T extends z.ZodType>(schema: T, what: string) =>
     // each value once: a repeated value must not repeat results
     .transform((v) => [...new Set(Array.isArray(v) ? v : [v])] as z.infer<T>[]);
 
+/** Page size of `list()` when the query gives no `limit`. */
 export const DEFAULT_LIMIT = 50;
+/** Largest `limit` a `list()` query may ask for. */
 export const MAX_LIMIT = 500;
 
 /** Filters, sort and page of `list()`. A filter left out matches everything. */
@@ -57,6 +59,7 @@ export const ListQuerySchema = z
     cursor: z.string().min(1).max(1000).optional(),
   })
   .strict();
+/** What `list()` accepts: filters, sort and page, every field optional (see {@link ListQuerySchema}). */
 export type ListQueryInput = z.input<typeof ListQuerySchema>;
 
 /** A validated list query, as stores receive it. */

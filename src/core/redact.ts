@@ -1,6 +1,7 @@
 import { setKey } from "./plain.js";
 import { cleanText, truncateString as cut } from "./text.js";
 
+/** The text that replaces a secret: a sensitive key's value, a credential or a card number. */
 export const REDACTED = "[REDACTED]";
 
 /** Longest string kept, in characters (8 KiB). */

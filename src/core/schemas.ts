@@ -5,13 +5,19 @@ import { cleanText, isSafeId } from "./text.js";
 
 /** Severities, most severe first. */
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
+/** Validates a severity: one of {@link SEVERITIES}. */
 export const SeveritySchema = z.enum(SEVERITIES);
+/** How severe an incident is: critical > high > medium > low. */
 export type Severity = z.infer<typeof SeveritySchema>;
 
+/** Incident statuses, in lifecycle order (see {@link TRANSITIONS} for the allowed moves). */
 export const STATUSES = ["open", "acknowledged", "investigating", "resolved"] as const;
+/** Validates an incident status: one of {@link STATUSES}. */
 export const StatusSchema = z.enum(STATUSES);
+/** Where an incident is in its lifecycle: open, acknowledged, investigating or resolved. */
 export type Status = z.infer<typeof StatusSchema>;
 
+/** Incident kinds, one per signal kind; `manual` is an operator's escalation. */
 export const KINDS = [
   "policy_blocked",
   "execution_failed",
@@ -20,18 +26,27 @@ export const KINDS = [
   "anomaly",
   "manual",
 ] as const;
+/** Validates an incident kind: one of {@link KINDS}. */
 export const KindSchema = z.enum(KINDS);
+/** What raised an incident: the `kind` of the signal that created it. */
 export type Kind = z.infer<typeof KindSchema>;
 
+/** Validates the environment a signal came from: production, staging, development or test. */
 export const EnvironmentSchema = z.enum(["production", "staging", "development", "test"]);
+/** The environment an agent ran in; the default severity rules rank an agent error by it. */
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
+/** Validates an actor's role: admin, operator, approver or viewer. */
 export const RoleSchema = z.enum(["admin", "operator", "approver", "viewer"]);
+/** An actor's role, which decides what the actor may do (see {@link defaultAuthorize}). */
 export type Role = z.infer<typeof RoleSchema>;
 
+/** Validates the impact of a blocked action: low, medium, high or critical. */
 export const ImpactSchema = z.enum(["low", "medium", "high", "critical"]);
+/** How much harm a blocked action could have done; high or critical makes a policy_blocked incident critical. */
 export type Impact = z.infer<typeof ImpactSchema>;
 
+/** Validates the root cause an operator gives when resolving an incident. */
 export const RootCauseSchema = z.enum([
   "policy_issue",
   "connector_failure",
@@ -40,8 +55,10 @@ export const RootCauseSchema = z.enum([
   "external",
   "other",
 ]);
+/** Why an incident happened, as the operator who resolved it classified it. */
 export type RootCause = z.infer<typeof RootCauseSchema>;
 
+/** Validates one action taken to resolve an incident. */
 export const ResolutionActionSchema = z.enum([
   "policy_updated",
   "connector_fixed",
@@ -49,6 +66,7 @@ export const ResolutionActionSchema = z.enum([
   "customer_contacted",
   "other",
 ]);
+/** One thing done to resolve an incident, e.g. `policy_updated` or `agent_restarted`. */
 export type ResolutionAction = z.infer<typeof ResolutionActionSchema>;
 
 /**
@@ -90,6 +108,7 @@ export const JsonRecordSchema = z.custom<Record<string, unknown>>(isPlainRecord,
 
 /** W3C trace-context ids, for OpenTelemetry users. */
 export const TraceIdSchema = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters (W3C trace id)");
+/** A W3C span id: 16 lowercase hex characters. */
 export const SpanIdSchema = z.string().regex(/^[0-9a-f]{16}$/, "must be 16 lowercase hex characters (W3C span id)");
 
 /** Who performs an operator call. */
@@ -99,6 +118,7 @@ export const ActorSchema = z.object({
   workspaceId: IdSchema,
   name: z.string().max(200).optional(),
 });
+/** Who performs an operator call: their id, role and workspace, and optionally a display name. */
 export type Actor = z.infer<typeof ActorSchema>;
 
 /** How an incident was resolved. */
@@ -108,7 +128,9 @@ export const ResolutionSchema = z.object({
   actions: z.array(ResolutionActionSchema).max(20).default([]),
   systemic: z.boolean().default(false),
 });
+/** How an incident was resolved, defaults applied: note, root cause, actions taken and whether the cause is systemic. */
 export type Resolution = z.infer<typeof ResolutionSchema>;
+/** What `resolve` accepts: a {@link Resolution} whose `actions` and `systemic` may be left out. */
 export type ResolutionInput = z.input<typeof ResolutionSchema>;
 
 /**

@@ -40,6 +40,7 @@ export interface RepeatPolicy {
   windowMs: number;
 }
 
+/** The default repeat policy: 3 occurrences of a fingerprint within an hour raise its severity to at least `high`. */
 export const DEFAULT_REPEAT: RepeatPolicy = { count: 3, windowMs: 60 * 60 * 1000 };
 
 /** The seed's severity table, in order. */
@@ -98,6 +99,10 @@ export interface SeverityExplanation {
   explanation: string;
 }
 
+/**
+ * Options of {@link explainSeverity}: the rules to try (default {@link defaultSeverityRules}), the
+ * fingerprint's recent occurrences (default 1) and the repeat policy (default {@link DEFAULT_REPEAT}).
+ */
 export interface ExplainSeverityOptions {
   rules?: readonly SeverityRule[];
   history?: SeverityHistory;

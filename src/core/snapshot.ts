@@ -5,6 +5,7 @@ import { jsonFits, utf8Length } from "./text.js";
 
 /** Most bytes of JSON one snapshot may take (64 KiB). */
 export const MAX_SNAPSHOT_BYTES = 64 * 1024;
+/** How many of a run's last events a snapshot keeps unless `snapshotEvents` says otherwise. */
 export const DEFAULT_SNAPSHOT_EVENTS = 20;
 /** An event larger than this keeps only its id, type and time when the snapshot is over its cap. */
 const MAX_EVENT_BYTES = 2 * 1024;

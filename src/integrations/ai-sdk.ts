@@ -21,6 +21,7 @@
 import type { Reporter } from "../reporter.js";
 import { Background, currentTrace, errorInfo, failureOf, isAbort, payloadOf, type Adapter, type AdapterOptions } from "./background.js";
 
+/** Options of {@link aiSdkIncidents}: where run and trace ids come from, and where report failures go. */
 export interface AiSdkAdapterOptions extends AdapterOptions {
   /** The run id when a call carries none in `experimental_context.runId` or metadata `runId`. */
   runId?: () => string | undefined;
@@ -44,17 +45,38 @@ export type AiSdkPolicy = (
 ) => { policy: { id: string; name: string }; reason?: string } | null | undefined | Promise<{ policy: { id: string; name: string }; reason?: string } | null | undefined>;
 
 /** A tool of the SDK, as far as guard() needs it. */
-export type AnyTool = { execute?: (input: never, options: never) => unknown };
+export type AnyTool = {
+  /** What `guard()` wraps; a tool without it is left as it is. */
+  execute?: (input: never, options: never) => unknown;
+};
 type CallOptions = { toolCallId?: string; experimental_context?: unknown };
 type PolicyDecision = { policy: { id: string; name: string }; reason?: string };
 
+/** What {@link aiSdkIncidents} returns: a telemetry integration, a tool guard, an approvals reader and a call wrapper. */
 export interface AiSdkAdapter extends Adapter {
-  readonly integration: { onToolCallFinish(event: ToolCallFinish): void };
+  /** The telemetry integration for `experimental_telemetry.integrations`: each failed tool call is `executionFailed`. */
+  readonly integration: {
+    /** Called by the SDK when a tool call finishes; a failed one is reported in the background. */
+    onToolCallFinish(event: ToolCallFinish): void;
+  };
+  /**
+   * Wraps each tool's `execute` with `policy`: a blocked call never runs, the model gets the denial
+   * as the tool's result, and the call is reported as `policyBlocked`.
+   */
   guard<T extends Record<string, AnyTool>>(tools: T, policy: AiSdkPolicy): T;
+  /**
+   * Reports each denied `tool-approval-response` in `messages` as `approvalRejected`, linked to its
+   * tool call; `decision` names the run and who decided.
+   */
   approvals(messages: ReadonlyArray<unknown>, decision?: { runId?: string; decidedBy?: string }): void;
+  /** Runs `call`; if it rejects (other than by an abort), reports `runEnded({ status: "errored" })` and rethrows. */
   run<T>(runId: string, call: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * Reports a Vercel AI SDK app's failed tool calls, policy-blocked tool calls, denied approvals and
+ * failed model calls through `reporter`. See the module's header for the wiring.
+ */
 export function aiSdkIncidents(reporter: Reporter, options: AiSdkAdapterOptions = {}): AiSdkAdapter {
   const background = new Background(reporter, options.onError);
   const ids = () => currentTrace(options.trace);

@@ -4,6 +4,7 @@
  */
 import type { Reporter } from "../reporter.js";
 
+/** Options every framework adapter takes. */
 export interface AdapterOptions {
   /**
    * Called when a report fails (invalid input, a store error the spool does not keep, a full

@@ -18,6 +18,7 @@
 import type { Reporter } from "../reporter.js";
 import { Background, currentTrace, errorInfo, failureOf, isAbort, payloadOf, type Adapter, type AdapterOptions } from "./background.js";
 
+/** Options of {@link langChainIncidents}: where trace ids come from, and where report failures go. */
 export interface LangChainAdapterOptions extends AdapterOptions {
   /** The trace of a report, for the incident's `traceId`/`spanId`. Default: the active OpenTelemetry span, if any. */
   trace?: () => { traceId?: string; spanId?: string } | undefined;
@@ -39,17 +40,27 @@ export interface LangChainKit<T> {
 
 /** The callback methods LangChain calls (a plain handler object is accepted in `callbacks`). */
 export interface LangChainHandler {
+  /** The handler's name in LangChain: `agent-incidents`. */
   name: string;
+  /** `true`: LangChain awaits the methods, which only note a run or start a background report. */
   awaitHandlers: boolean;
+  /** Notes a run and the run id it reports under: the thread id, else the root run's id. */
   handleChainStart(chain: unknown, inputs: unknown, runId: string, parentRunId?: string, tags?: string[], metadata?: Record<string, unknown>): void;
+  /** Forgets a run that finished. */
   handleChainEnd(outputs: unknown, runId: string): void;
+  /** Reports the root run's failure as `runEnded({ status: "errored" })`; an interrupt or an abort is no failure. */
   handleChainError(error: unknown, runId: string, parentRunId?: string): void;
+  /** Notes a tool call (its tool, input and call id) for an error that may follow. */
   handleToolStart(tool: unknown, input: string, runId: string, parentRunId?: string, tags?: string[], metadata?: Record<string, unknown>, runName?: string, toolCallId?: string): void;
+  /** Forgets a tool call that succeeded. */
   handleToolEnd(output: unknown, runId: string): void;
+  /** Reports a tool that threw as `executionFailed`; an interrupt or an abort is no failure. */
   handleToolError(error: unknown, runId: string, parentRunId?: string): void;
 }
 
+/** What {@link langChainIncidents} returns: a callback handler, a policy middleware and an approvals observer. */
 export interface LangChainAdapter extends Adapter {
+  /** The callback handler to pass in `callbacks`. */
   readonly handler: LangChainHandler;
   /** A middleware (`createAgent({ middleware: [...] })`): pass `{ createMiddleware, ToolMessage }` from `langchain`. */
   policy<T>(langchain: LangChainKit<T>, check: LangChainPolicyCheck): T;
@@ -63,6 +74,10 @@ const MAX_RUNS = 10_000;
 const aborted = (error: unknown) => isAbort(error) || (error as { message?: unknown } | null | undefined)?.message === "Abort";
 const isInterrupt = (error: unknown) => (error as { name?: unknown })?.name === "GraphInterrupt" || (error as { name?: unknown })?.name === "NodeInterrupt";
 
+/**
+ * Reports a LangChain.js or LangGraph app's failed tool calls, failed runs, policy-blocked calls and
+ * rejected approvals through `reporter`. See the module's header for the wiring.
+ */
 export function langChainIncidents(reporter: Reporter, options: LangChainAdapterOptions = {}): LangChainAdapter {
   const background = new Background(reporter, options.onError);
   const ids = () => currentTrace(options.trace);

@@ -30,11 +30,20 @@ export interface AgentsSpan {
 
 /** A `TracingProcessor` of the Agents SDK. */
 export interface AgentsTraceProcessor {
+  /** Called by the SDK when a trace starts; the adapter's processor ignores it. */
   onTraceStart(trace: unknown): Promise<void>;
+  /** Called by the SDK when a trace ends; the adapter's processor ignores it. */
   onTraceEnd(trace: unknown): Promise<void>;
+  /** Called by the SDK when a span starts; the adapter's processor ignores it (a span is judged when it ends). */
   onSpanStart(span: unknown): Promise<void>;
+  /**
+   * Called by the SDK when a span ends: the adapter's processor reports a failed tool call, a tripped
+   * guardrail, a rejected approval or an errored run in the background, and never rejects.
+   */
   onSpanEnd(span: AgentsSpan): Promise<void>;
+  /** Called by the SDK on shutdown; resolves when every report started so far has settled. */
   shutdown(timeout?: number): Promise<void>;
+  /** Called by the SDK to flush; resolves when every report started so far has settled. */
   forceFlush(): Promise<void>;
 }
 
@@ -45,7 +54,9 @@ export interface AgentsApprovalItem {
   rawItem?: { callId?: string; name?: string; arguments?: string } | unknown;
 }
 
+/** What {@link openAIAgentsIncidents} returns: a trace processor to add, and `reject` to record who rejected an approval. */
 export interface OpenAIAgentsAdapter extends Adapter {
+  /** The processor to add with `addTraceProcessor`. */
   readonly processor: AgentsTraceProcessor;
   /**
    * Rejects a pending approval (`state.reject(item, { message: reason })`) and reports who did.
@@ -61,6 +72,10 @@ export interface OpenAIAgentsAdapter extends Adapter {
 const REJECTED = /Tool execution for (\S+) was manually rejected/;
 const GUARDRAIL = /GuardrailTripwireTriggered/;
 
+/**
+ * Reports an OpenAI Agents SDK app's failed tool calls, tripped guardrails, rejected approvals and
+ * errored runs through `reporter`. See the module's header for the wiring.
+ */
 export function openAIAgentsIncidents(reporter: Reporter, options: AdapterOptions = {}): OpenAIAgentsAdapter {
   const background = new Background(reporter, options.onError);
   const w3c = (traceId: string) => traceIds(traceId.startsWith("trace_") ? traceId.slice(6) : undefined);

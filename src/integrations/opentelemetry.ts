@@ -19,10 +19,12 @@ export interface EndedSpan {
   parentSpanId?: string | undefined;
   attributes: Record<string, unknown>;
   status: { code: number; message?: string | undefined };
+  /** The span's trace and span ids. */
   spanContext(): { traceId: string; spanId: string };
   events?: ReadonlyArray<{ name: string; attributes?: Record<string, unknown> | undefined }>;
 }
 
+/** Options of {@link incidentSpanProcessor}: how a span's run id is chosen, and where report failures go. */
 export interface IncidentSpanProcessorOptions extends AdapterOptions {
   /** The run id of a span: default `gen_ai.conversation.id`, else the trace id. */
   runId?: (span: EndedSpan) => string | undefined;
@@ -30,14 +32,22 @@ export interface IncidentSpanProcessorOptions extends AdapterOptions {
 
 /** A `SpanProcessor`: add it to your tracer provider (`spanProcessors: [processor]`). */
 export interface IncidentSpanProcessor extends Adapter {
+  /** Called by the tracer when a span starts: notes its conversation id, if any, for the tool spans under it. */
   onStart(span: unknown, parentContext: unknown): void;
+  /** Called by the tracer when a span ends: a failed `execute_tool` or `invoke_agent` span is reported in the background. */
   onEnd(span: EndedSpan): void;
+  /** Resolves when every report started so far has settled. */
   forceFlush(): Promise<void>;
+  /** Resolves when every report started so far has settled; the processor keeps no other resources. */
   shutdown(): Promise<void>;
 }
 
 const ERROR = 2; // SpanStatusCode.ERROR
 
+/**
+ * A span processor that reports failed tool calls and failed agent invocations, read from spans that
+ * follow the OpenTelemetry GenAI semantic conventions, through `reporter`.
+ */
 export function incidentSpanProcessor(reporter: Reporter, options: IncidentSpanProcessorOptions = {}): IncidentSpanProcessor {
   const background = new Background(reporter, options.onError);
   // a tool span seldom carries the conversation id; an agent span above it does. Each span's

@@ -4,8 +4,11 @@ import { defineNotifier, type Notifier } from "./contract.js";
 
 /** The pino-compatible part of a logger: `(object, message)`. */
 export interface NotificationLogger {
+  /** Receives notifications of medium and low severity incidents, and digests. */
   info(object: object, message?: string): unknown;
+  /** Receives notifications of high severity incidents. */
   warn(object: object, message?: string): unknown;
+  /** Receives notifications of critical incidents. */
   error(object: object, message?: string): unknown;
 }
 

@@ -6,6 +6,10 @@ import { defineNotifier, type Notification, type Notifier } from "./contract.js"
 import { hasCredentials, HttpNotifierOptions, LinkToSchema, NO_CREDENTIALS, postJson, type HttpNotifierBaseOptions } from "./http.js";
 import { safeLink } from "./slack.js";
 
+/**
+ * Options of {@link pagerdutyNotifier}: the service's routing key, an optional console link, and
+ * the HTTP settings every notifier shares.
+ */
 export interface PagerdutyNotifierOptions extends HttpNotifierBaseOptions {
   /** The Events API v2 integration key of a PagerDuty service. */
   routingKey: string;

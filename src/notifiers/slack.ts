@@ -5,6 +5,10 @@ import { parseOrThrow } from "../core/schemas.js";
 import { defineNotifier, type Notification, type Notifier } from "./contract.js";
 import { hasCredentials, HttpNotifierOptions, LinkToSchema, NO_CREDENTIALS, postJson, type HttpNotifierBaseOptions } from "./http.js";
 
+/**
+ * Options of {@link slackNotifier}: the incoming-webhook URL, an optional console link, and the
+ * HTTP settings every notifier shares.
+ */
 export interface SlackNotifierOptions extends HttpNotifierBaseOptions {
   /** A Slack incoming-webhook URL. It is a secret: it never appears in names or errors. */
   webhookUrl: string;

@@ -4,6 +4,7 @@ import { parseOrThrow } from "../core/schemas.js";
 import { defineNotifier, type Notification, type Notifier } from "./contract.js";
 import { describeUrl, hasCredentials, HttpNotifierOptions, NO_CREDENTIALS, postJson, type HttpNotifierBaseOptions } from "./http.js";
 
+/** Options of {@link webhookNotifier}: where to POST, the signing secret, and the HTTP settings every notifier shares. */
 export interface WebhookNotifierOptions extends HttpNotifierBaseOptions {
   /** Where to POST each notification (http or https). */
   url: string;

@@ -1,8 +1,10 @@
 /** A clock you move by hand, for tests. */
 export interface FakeClock {
+  /** The clock's current time, as a new `Date`. */
   now(): Date;
   /** Moves time forward by `ms` (negative moves it back). */
   advance(ms: number): void;
+  /** Jumps to `date` (a `Date` or an ISO string), forward or back. */
   set(date: Date | string): void;
 }
 

@@ -10,12 +10,20 @@ import type {
 export type FixtureScope = Pick<PolicyBlockedSignal, "workspaceId" | "agentId" | "environment">;
 type Overrides<T> = Partial<Omit<T, "kind">>;
 
-/** Builders of valid signals for `incidents.report(...)`, each with a fresh `eventId`. */
+/**
+ * Builders of valid signals for `incidents.report(...)`, each with a fresh `eventId`; `overrides`
+ * replace any field but `kind`.
+ */
 export interface SignalFixtures {
+  /** A `policy_blocked` signal: a refund of 900 blocked by the "Refund limit" policy, high impact. */
   policyBlocked(overrides?: Overrides<PolicyBlockedSignal>): PolicyBlockedSignal;
+  /** An `execution_failed` signal: the Stripe connector declined a refund of 900. */
   executionFailed(overrides?: Overrides<ExecutionFailedSignal>): ExecutionFailedSignal;
+  /** An `approval_rejected` signal: an approver rejected a refund of 900 as not eligible. */
   approvalRejected(overrides?: Overrides<ApprovalRejectedSignal>): ApprovalRejectedSignal;
+  /** An `agent_error` signal: the run ended in a `TypeError`. */
   agentError(overrides?: Overrides<AgentErrorSignal>): AgentErrorSignal;
+  /** An `anomaly` signal: pattern `refund_spike`, 12 refunds in 5 minutes. */
   anomaly(overrides?: Overrides<AnomalySignal>): AnomalySignal;
 }
 
