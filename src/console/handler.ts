@@ -2,14 +2,16 @@
  * The web console as one Fetch API handler: a self-contained page and the JSON API it calls, both
  * built only on the public `Incidents` API, so every role check, redaction and audit rule applies.
  * The actor comes from the host's `authenticate(request)` on every request. Live updates (the
- * event streams and the change-feed tailer behind them) live in `live.ts`.
+ * event streams and the change-feed tailer behind them) live in `live.ts`; the list's filters
+ * that the library's `list()` does not take yet, in `list-query.ts`.
  */
 import { z } from "zod";
 import type { Incidents } from "../incidents.js";
 import { IncidentError, ValidationError } from "../core/errors.js";
-import { ActorSchema, KINDS, parseOrThrow, ResolutionActionSchema, RootCauseSchema, SEVERITIES, STATUSES, type Actor } from "../core/schemas.js";
+import { ActorSchema, EnvironmentSchema, KINDS, parseOrThrow, ResolutionActionSchema, RootCauseSchema, SEVERITIES, STATUSES, type Actor } from "../core/schemas.js";
 import type { Incident } from "../core/incident.js";
 import type { Operator } from "../operator.js";
+import { listIncidents } from "./list-query.js";
 import { liveUpdates } from "./live.js";
 import { consolePage } from "./page.js";
 
@@ -18,7 +20,11 @@ export interface ConsoleOptions {
   authenticate: (request: Request) => Actor | null | Promise<Actor | null>;
   /** Where the handler is mounted (default `/`): the page is `basePath`, the API `basePath/api/...`. */
   basePath?: string;
-  /** A link to the host's own page for a run, shown in the detail view. */
+  /**
+   * A link to the host's own page for a run, shown in the detail view. Called with the incident
+   * whose `runId` and `eventId` are those of the run the detail shows: its latest occurrence's,
+   * or the occurrence the operator picked.
+   */
   linkTo?: (incident: Incident) => string | null | undefined;
   /** The page title (default `Incidents`). */
   title?: string;
@@ -142,7 +148,7 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
     }
     if (path === "/api/escalate" && request.method === "POST") return json(200, { incident: await ops.escalate((await body(request)) as never) });
     const detail = /^\/api\/incidents\/([^/]+)$/.exec(path);
-    if (detail && request.method === "GET") return json(200, await context(ops, decoded(detail[1]!)));
+    if (detail && request.method === "GET") return json(200, await context(ops, decoded(detail[1]!), url.searchParams));
     const action = /^\/api\/incidents\/([^/]+)\/actions$/.exec(path);
     if (action && request.method === "POST") return json(200, { incident: await act(ops, decoded(action[1]!), await body(request)) });
     return json(404, { error: { code: "NOT_FOUND", message: "Not found" } });
@@ -184,39 +190,47 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
       actor: ops.actor,
       title,
       can: { read: can("read"), note: can("note"), triage: can("triage"), resolve: can("resolve"), escalate: can("escalate") },
-      values: { severities: SEVERITIES, statuses: STATUSES, kinds: KINDS, rootCauses: RootCauseSchema.options, actions: ResolutionActionSchema.options },
+      values: { severities: SEVERITIES, statuses: STATUSES, kinds: KINDS, environments: EnvironmentSchema.options, rootCauses: RootCauseSchema.options, actions: ResolutionActionSchema.options },
     };
   }
 
   async function list(ops: Operator, params: URLSearchParams) {
-    const many = (name: string) => {
-      const values = params.getAll(name).flatMap((v) => v.split(",")).filter((v) => v !== "");
-      return values.length > 0 ? values : undefined;
-    };
-    const agent = many("agent");
-    const limit = params.get("limit");
-    const query = {
-      severity: many("severity"),
-      status: many("status"),
-      kind: many("kind"),
-      agentId: agent,
-      cursor: params.get("cursor") ?? undefined,
-      limit: limit === null ? undefined : Number(limit),
-    };
-    const defined = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
-    const [page, counts] = await Promise.all([ops.list(defined as never), ops.counts(agent?.length === 1 ? { agentId: agent[0]! } : {})]);
+    const agent = params.getAll("agent").flatMap((v) => v.split(",")).filter((v) => v !== "");
+    const [page, counts] = await Promise.all([listIncidents(ops, params), ops.counts(agent.length === 1 ? { agentId: agent[0]! } : {})]);
     return { ...page, counts };
   }
 
-  async function context(ops: Operator, id: string) {
-    const found = await ops.context(id);
-    let link: string | null = null;
-    try {
-      link = options.linkTo ? safeLink(options.linkTo(found.incident)) : null;
-    } catch (error) {
-      report(error); // a failing linkTo loses the link, not the page
-    }
-    return { ...found, link };
+  /**
+   * The detail: the incident, its context and the run of its latest occurrence (or of `run`), with
+   * the newest `occurrences` (default 20) of its log: an incident that recurred for a month does
+   * not send its whole log on every refresh.
+   */
+  async function context(ops: Operator, id: string, params: URLSearchParams) {
+    const wanted = params.get("run");
+    const found = await ops.context(id, wanted === null ? undefined : { runId: wanted });
+    const shown = Math.min(Math.max(Math.trunc(Number(params.get("occurrences") ?? 20)) || 20, 1), 1000);
+    const log = found.occurrenceLog;
+    const runs = log.map((o) => o.runId).filter((r): r is string => r !== null);
+    const runId = wanted ?? runs.at(-1) ?? found.incident.runId;
+    // the run shown is the one its occurrence's event triggered in
+    const occurrence = log.findLast((o) => o.runId === runId);
+    const run = runId === null ? null : { runId, eventId: occurrence?.eventId ?? found.incident.eventId, latest: runId === (runs.at(-1) ?? found.incident.runId), runs: new Set(runs).size };
+    const linkOf = (runId: string | null, eventId: string | null) => {
+      if (!options.linkTo) return null;
+      try {
+        return safeLink(options.linkTo({ ...found.incident, runId, eventId }));
+      } catch (error) {
+        report(error); // a failing linkTo loses the link, not the page
+        return null;
+      }
+    };
+    return {
+      ...found,
+      occurrenceLog: log.slice(-shown),
+      occurrenceTotal: log.length,
+      shownRun: run,
+      link: run ? linkOf(run.runId, run.eventId) : linkOf(found.incident.runId, found.incident.eventId),
+    };
   }
 
   async function act(ops: Operator, id: string, input: unknown) {

@@ -258,4 +258,51 @@ describe("console handler", () => {
     expect(text.match(/event: change/g)).toHaveLength(1);
     controller.abort();
   });
+
+  it("filters by assignee, environment, last seen and title text over every page, not only the first", async () => {
+    const { call, report } = await setup();
+    for (let i = 3; i <= 130; i++) await report("ws_a", i);
+    // the one to find: the least severe and oldest-looking, so it sorts last
+    const needle = await incidents.as(actors.ana!).escalate({ title: "Checkout agent double-charges", severity: "low", environment: "staging" });
+    await incidents.as(actors.ana!).assign(needle.id, "usr_ana");
+    type Answer = { items: Array<{ id: string }>; nextCursor: string | null; searched?: number };
+    const get = async (query: string) => (await (await call(`/api/incidents?${query}`, { user: "ana" })).json()) as Answer;
+    const first = await get("limit=50");
+    expect(first.items.map((i) => i.id)).not.toContain(needle.id);
+    for (const query of ["q=DOUBLE-CHARGES", "q=%23" + needle.number, "assignee=usr_ana", "environment=staging", "environment=staging,test&kind=manual", `seenSince=${encodeURIComponent(needle.lastSeenAt)}&severity=low`]) {
+      const found = await get(query);
+      expect({ query, ids: found.items.map((i) => i.id) }).toEqual({ query, ids: [needle.id] });
+      // the store's own filters (kind, severity) narrow what is searched
+      expect(found.searched).toBeGreaterThan(/kind|severity/.test(query) ? 0 : 50);
+    }
+    const unassigned = await get("unassigned=1&limit=200");
+    expect(unassigned.items.map((i) => i.id)).not.toContain(needle.id);
+    expect(unassigned.items).toHaveLength(129);
+    // bad values are a 400 naming the field, never an empty page
+    for (const [query, field] of [["seenSince=abc", "seenSince"], ["environment=mars", "environment"], ["unassigned=yes", "unassigned"], [`q=${"x".repeat(201)}`, "q"]] as const) {
+      const response = await call(`/api/incidents?${query}`, { user: "ana" });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(field);
+    }
+  });
+
+  it("sends the newest occurrences of a detail, the run of the latest (or a chosen) one, and its link", async () => {
+    const { a, call } = await setup({ linkTo: (incident) => `/runs/${incident.runId}#${incident.eventId}` });
+    const reporter = incidents.reporter({ workspaceId: "ws_a", agentId: "agt_refunds", environment: "production" });
+    for (let k = 2; k <= 30; k++) {
+      await reporter.policyBlocked({ runId: `run_r${k}`, eventId: `evt_r${k}`, action: { type: "refund.create", payload: { amount: 10 } }, policy: { id: "pol_1", name: "Policy 1", effect: "block" }, impact: "high" });
+    }
+    type Detail = { occurrenceLog: Array<{ runId: string }>; occurrenceTotal: number; shownRun: { runId: string; eventId: string; latest: boolean; runs: number }; link: string };
+    const detail = async (query = "") => (await (await call(`/api/incidents/${a.id}${query}`, { user: "ana" })).json()) as Detail;
+    const latest = await detail();
+    expect(latest.occurrenceTotal).toBe(30);
+    expect(latest.occurrenceLog.map((o) => o.runId)).toEqual(Array.from({ length: 20 }, (_, i) => `run_r${i + 11}`));
+    expect(latest.shownRun).toEqual({ runId: "run_r30", eventId: "evt_r30", latest: true, runs: 30 });
+    expect(latest.link).toBe("/runs/run_r30#evt_r30");
+    expect((await detail("?occurrences=40")).occurrenceLog).toHaveLength(30);
+    const earlier = await detail("?run=run_1");
+    expect(earlier.shownRun).toEqual({ runId: "run_1", eventId: "evt_1", latest: false, runs: 30 });
+    expect(earlier.link).toBe("/runs/run_1#evt_1");
+    expect((await call(`/api/incidents/${a.id}?run=run_elsewhere`, { user: "ana" })).status).toBe(400);
+  });
 });
