@@ -36,16 +36,18 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
   let origin: string;
   let evilOrigin: string;
   const ids: Record<string, string> = {};
+  const started = Date.now();
 
   const runs: RunSource = {
     async loadRun(runId) {
       return {
         runId,
         status: "errored",
+        // the run started two minutes before the tests did, so the page shows it as recent
         events: [
-          { id: "ev_1", type: "message.user", at: "2026-11-29T10:00:00.000Z", data: { text: "refund order 1042, please" } },
-          { id: "ev_2", type: "tool.call", at: "2026-11-29T10:00:02.000Z", data: { tool: "refund.create", amount: 1800 } },
-          { id: "ev_3", type: "policy.blocked", at: "2026-11-29T10:00:02.100Z" },
+          { id: "ev_1", type: "message.user", at: new Date(started - 120_000).toISOString(), data: { text: "refund order 1042, please" } },
+          { id: "ev_2", type: "tool.call", at: new Date(started - 118_000).toISOString(), data: { tool: "refund.create", amount: 1800 } },
+          { id: "ev_3", type: "policy.blocked", at: new Date(started - 117_900).toISOString() },
         ],
       };
     },
@@ -128,10 +130,11 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
     const { page, context, problems } = await open("ana");
     const rows = page.locator("table tbody tr");
     await expect.poll(() => rows.count()).toBe(5);
-    expect(await rows.locator("td:nth-child(2)").allTextContents()).toEqual(["critical", "high", "high", "medium", "low"]);
+    expect(await rows.locator("td:nth-child(2)").allInnerTexts()).toEqual(["critical", "high", "high", "medium", "low"]);
     // the two highs: the later report first
     expect(await rows.nth(1).getAttribute("data-id")).toBe(ids["high"]);
     expect(await page.locator("th[scope=col]").allTextContents()).toContain("Severity");
+    await expect.poll(() => page.locator("#live").textContent(), { timeout: 10_000 }).toBe("live");
     await page.screenshot({ path: join(SHOTS, "console-list.png"), fullPage: true });
 
     await page.selectOption("select[name=severity]", "high");
@@ -139,9 +142,9 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
     await page.waitForURL(/severity=high/);
     await expect.poll(() => rows.count()).toBe(2);
     await page.reload();
-    await expect.poll(() => rows.locator("td:nth-child(2)").allTextContents()).toEqual(["high", "high"]);
+    await expect.poll(() => rows.locator("td:nth-child(2)").allInnerTexts()).toEqual(["high", "high"]);
     await page.goto(`${origin}/incidents?agent=agt_support`);
-    await expect.poll(() => rows.locator("td:nth-child(4)").allTextContents()).toEqual(["agt_support", "agt_support", "agt_support"]);
+    await expect.poll(() => rows.locator("td:nth-child(4)").allInnerTexts()).toEqual(["agt_support", "agt_support", "agt_support"]);
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -157,6 +160,20 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
     await context.close();
   });
 
+  it("shows the list as cards on a 390 px phone, with nothing to scroll sideways", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+    await context.addCookies([{ name: "user", value: "ana", url: origin }]);
+    const page = await context.newPage();
+    await page.goto(`${origin}/incidents`);
+    await expect.poll(() => page.locator("table tbody tr").count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator("#live").textContent(), { timeout: 10_000 }).toBe("live");
+    expect(await page.locator("thead").isVisible()).toBe(false);
+    expect(await page.locator("table tbody tr").first().innerText()).toMatch(/^#2\s+critical\s+Policy "Refund limit 2" blocked refund.create\s+Agent\s+agt_refunds\s+Status\s+open/);
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBe(390);
+    await page.screenshot({ path: join(SHOTS, "console-phone.png"), fullPage: true });
+    await context.close();
+  });
+
   it("shows the detail with the run timeline, acknowledges and resolves from the page as the signed-in operator", async () => {
     const { page, context, problems } = await open("ana", `/incidents?incident=${ids["critical"]}`);
     await expect.poll(() => page.locator("h2").textContent()).toMatch(/^#2 /);
@@ -166,16 +183,18 @@ describe.skipIf(!executable)("console in headless Chromium", { timeout: 60_000 }
     expect(await page.locator("li.trigger").textContent()).toContain("ev_2");
     expect(await page.getByRole("link", { name: "Open the run" }).getAttribute("href")).toBe("/runs/run_2");
     expect(text).not.toContain("4242 4242 4242 4242");
-    await page.screenshot({ path: join(SHOTS, "console-detail.png"), fullPage: true });
 
     await page.getByRole("button", { name: "Acknowledge" }).click();
-    await expect.poll(() => page.locator("main dl").textContent()).toContain("acknowledged");
+    await expect.poll(() => page.locator("main dl.facts").textContent()).toContain("acknowledged");
     await page.getByLabel("Resolution note").fill("Raised the limit for gold customers");
     await page.getByLabel("Root cause").selectOption("policy_issue");
     await page.getByLabel("policy_updated").check();
     await page.getByLabel("Systemic (needs a lasting fix)").check();
     await page.getByRole("button", { name: "Resolve" }).click();
-    await expect.poll(async () => `${await page.locator("main dl").textContent()} ${await page.locator("[role=alert]").allTextContents()}`).toContain("Statusresolved");
+    await expect.poll(async () => `${await page.locator("main dl.facts").textContent()} ${await page.locator("[role=alert]").allTextContents()}`).toContain("Statusresolved");
+    // the picture in the README: the detail after a resolve, its activity written out
+    await expect.poll(() => page.locator("#live").textContent(), { timeout: 10_000 }).toBe("live");
+    await page.screenshot({ path: join(SHOTS, "console-detail.png"), fullPage: true });
     const detail = await incidents.as(actors.ana!).get(ids["critical"]!);
     expect(detail.status).toBe("resolved");
     expect(detail.resolution).toMatchObject({ rootCause: "policy_issue", actions: ["policy_updated"], systemic: true });
