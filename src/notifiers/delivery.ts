@@ -99,6 +99,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   let planning: Promise<void> | null = null;
   let planAgain = false;
   let planTimer: ReturnType<typeof setTimeout> | undefined;
+  let planAt = Number.POSITIVE_INFINITY;
 
   const planOnce = async (): Promise<void> => {
     for (;;) {
@@ -129,7 +130,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const schedulePlan = (ms: number): void => {
     if (closing) return;
     clearTimeout(planTimer);
+    planAt = Date.now() + ms;
     planTimer = setTimeout(() => {
+      planAt = Number.POSITIVE_INFINITY;
       void plan().finally(() => schedulePlan(options.pollMs));
     }, ms);
     planTimer.unref?.();
@@ -144,18 +147,30 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       .prune({ settledBefore: new Date(now - options.retentionMs).toISOString(), changesBefore: new Date(now - 60 * 60 * 1000).toISOString() })
       .catch(() => undefined);
     if (!active) return;
-    await outbox.heartbeat([...targets.keys()], new Date(now).toISOString()).catch(() => undefined);
-    const stranded = await outbox.stranded(new Date(now - options.strandedAfterMs).toISOString()).catch(() => [] as string[]);
+    const beat = await outbox.heartbeat([...targets.keys()], new Date(now).toISOString()).then(
+      () => true,
+      () => false,
+    );
+    // after the store was away, other processes' heartbeats are stale too: judge only once ours
+    // went through twice in a row, so theirs have had a turn since
+    const judge = beat && beatBefore;
+    beatBefore = beat;
+    if (!judge) return;
+    const before = new Date(now - options.strandedAfterMs).toISOString();
+    const stranded = await outbox.stranded(before).catch(() => [] as string[]);
     for (const name of stranded) {
       if (targets.has(name) || closing) continue;
       const error = `no process has had a notifier named "${name}" for ${Math.round(options.strandedAfterMs / 1000)} s (renamed or removed?): re-send with incidents.deliveries.retry({ notifier: "${name}", to: "<its new name>" })`;
-      const buried = await outbox.bury(name, error, new Date().toISOString()).catch(() => [] as DeliveryRecord[]);
+      const buried = await outbox.bury(name, error, new Date().toISOString(), before).catch(() => [] as DeliveryRecord[]);
       for (const entry of buried) options.failed(entry.notification, name, entry.attempts, error);
     }
   };
+  let beatBefore = false;
+  /** Heartbeats come several times within `strandedAfterMs`, so a live notifier never looks gone. */
+  const upkeepEvery = Math.max(250, Math.min(MAINTENANCE_MS, Math.floor(options.strandedAfterMs / 4)));
   const scheduleUpkeep = (ms: number): void => {
     if (closing) return;
-    upkeepTimer = setTimeout(() => void upkeep().finally(() => scheduleUpkeep(MAINTENANCE_MS)), ms);
+    upkeepTimer = setTimeout(() => void upkeep().finally(() => scheduleUpkeep(upkeepEvery)), ms);
     upkeepTimer.unref?.();
   };
 
@@ -176,7 +191,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     schedulePlan(0);
   }
   // a short-lived process (a CLI command) never gets to upkeep
-  scheduleUpkeep(active ? 1000 : 10_000);
+  scheduleUpkeep(active ? Math.min(1000, upkeepEvery) : 10_000);
 
   const deliveries: Deliveries = {
     async list(query = {}) {
@@ -205,8 +220,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     active,
     deliveries,
     poke() {
-      // a few milliseconds' wait gathers a burst of reports into one plan
-      if (active && !closing) schedulePlan(5);
+      // a few milliseconds' wait gathers a burst of reports into one plan; a steady stream of
+      // commits never postpones a plan that is already due
+      if (active && !closing && planAt > Date.now() + 5) schedulePlan(5);
     },
     async close() {
       if (closing) return;
@@ -215,7 +231,14 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       clearTimeout(upkeepTimer);
       // a referenced timer: a script whose last work is `await close()` waits for it, not exits
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadlineAt = Date.now() + options.closeTimeoutMs;
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.closeTimeoutMs)));
+      // a store that stops answering must not hold close() past its deadline (and a little grace)
+      const bounded = (work: Promise<unknown>) => {
+        let grace: ReturnType<typeof setTimeout> | undefined;
+        const until = new Promise<void>((resolve) => (grace = setTimeout(resolve, Math.max(0, deadlineAt - Date.now()) + 250)));
+        return Promise.race([work.catch(() => undefined), until]).finally(() => clearTimeout(grace));
+      };
       try {
         if (active) {
           const drain = async () => {
@@ -231,9 +254,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       } finally {
         clearTimeout(timer);
       }
-      await Promise.all([...lanes.values()].map((lane) => lane.stop()));
-      await outbox.release(worker).catch(() => undefined);
-      if (active && !options.durable) await reportLeftovers();
+      await bounded(Promise.all([...lanes.values()].map((lane) => lane.stop())));
+      await bounded(outbox.release(worker));
+      if (active && !options.durable) await bounded(reportLeftovers());
     },
   };
 

@@ -144,13 +144,16 @@ export function createLane(target: Target, options: LaneOptions): Lane {
         options.failed(job.notification, target.name, tries, failure.error);
         // a receiver that refused one notification for good is still up
         if (!failure.retryable) continue;
-      } else {
-        const dueAt = now + backoff(target.retry, tries);
-        nextDue = Math.min(nextDue, dueAt);
-        for (const entry of job.entries) settled.push(outbox.settle(entry.id, worker, { status: "pending", attempts: tries, at, dueAt: new Date(dueAt).toISOString(), error: failure.error }));
       }
       failures += 1;
       openUntil = now + Math.max(breakerDelay(target.retry, failures), Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MS));
+      if (!dead) {
+        // the entry that failed waits past the next probe: one that always fails (a poison
+        // notification) cannot be the probe every time and hold back the rest of the notifier
+        const dueAt = openUntil + backoff(target.retry, tries);
+        nextDue = Math.min(nextDue, dueAt);
+        for (const entry of job.entries) settled.push(outbox.settle(entry.id, worker, { status: "pending", attempts: tries, at, dueAt: new Date(dueAt).toISOString(), error: failure.error }));
+      }
     }
     // one that fails leaves its entry to the lease: it is tried again, at least once
     await Promise.allSettled(settled);

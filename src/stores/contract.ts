@@ -47,8 +47,9 @@ export interface Outbox {
   deliveries(query: { status?: DeliveryStatus | undefined; notifier?: string | undefined; ids?: readonly string[] | undefined; limit: number }): Promise<DeliveryRecord[]>;
   /**
    * Sends entries again: every pending (and not leased) or dead entry matching the query becomes pending, due at
-   * `now`, with its tries counted from zero and its error cleared (`keep`: both kept, only due
-   * now); `to` moves them to another notifier. Resolves to how many.
+   * `now`, with its tries counted from zero, its age from `now`, and its error cleared (`keep`:
+   * all kept, only due now); `to` moves them to another notifier, which then counts as notified
+   * of their incidents. Resolves to how many.
    */
   retry(
     query: { ids?: readonly string[] | undefined; status?: "pending" | "dead" | undefined; notifier?: string | undefined },
@@ -61,8 +62,12 @@ export interface Outbox {
    * process delivers for them. Their entries would otherwise wait for ever.
    */
   stranded(before: string): Promise<string[]>;
-  /** Marks every pending entry of `notifier` dead with `error`; resolves to the entries. */
-  bury(notifier: string, error: string, at: string): Promise<DeliveryRecord[]>;
+  /**
+   * Marks the pending entries of `notifier` dead with `error`, unless its heartbeat came at or
+   * after `before` (a process has it after all); entries leased at `at` (being tried) are left
+   * alone. Resolves to the entries.
+   */
+  bury(notifier: string, error: string, at: string, before: string): Promise<DeliveryRecord[]>;
 }
 
 /** Reads of the change feed, for live views. */

@@ -13,7 +13,7 @@ interface Row extends DeliveryRecord {
   leaseUntil: string | null;
 }
 
-/** The feed keeps at most this many changes: the oldest go first. */
+/** A feed nobody plans from keeps at most this many changes (for live views): the oldest go first. */
 const MAX_CHANGES = 10_000;
 
 export interface MemoryOutbox {
@@ -28,6 +28,8 @@ export function memoryOutbox(): MemoryOutbox {
   const changes: Array<Change & { planned: boolean; writtenAt: string }> = [];
   let plannedCount = 0;
   let nextChange = 1;
+  /** Whether a process plans from this feed: then no unplanned change is ever trimmed. */
+  let planning = false;
   const rows = new Map<string, Row>();
   /** Pending rows per notifier, in seq order. */
   const pending = new Map<string, Row[]>();
@@ -60,6 +62,7 @@ export function memoryOutbox(): MemoryOutbox {
 
   const outbox: Outbox = {
     async plan(limit, plan) {
+      planning = true;
       const batch = changes.slice(plannedCount, plannedCount + limit);
       if (batch.length === 0) return 0;
       const entries = plan(copyJson(batch.map(({ planned: _p, writtenAt: _w, ...change }) => change)), (notifier, incidentId) => notified.has(key(notifier, incidentId)));
@@ -118,8 +121,10 @@ export function memoryOutbox(): MemoryOutbox {
         }
       }
       let drop = 0;
-      const nobodyDelivers = heartbeats.size === 0;
+      const nobodyDelivers = heartbeats.size === 0 && !planning;
       while (drop < changes.length && changes[drop]!.writtenAt < (changes[drop]!.planned || nobodyDelivers ? changesBefore : settledBefore)) drop++;
+      // a feed nobody plans from (no routes in this process) keeps its newest changes only
+      if (nobodyDelivers) drop = Math.max(drop, changes.length - MAX_CHANGES);
       changes.splice(0, drop);
       plannedCount = Math.max(0, plannedCount - drop);
       return n;
@@ -142,8 +147,11 @@ export function memoryOutbox(): MemoryOutbox {
         if (row.status === "delivered" || (row.leaseUntil !== null && row.leaseUntil >= update.now) || (query.status && row.status !== query.status) || (query.notifier && row.notifier !== query.notifier) || (ids && !ids.has(row.id))) continue;
         if (row.status === "pending") unqueue(row);
         Object.assign(row, { status: "pending", dueAt: update.now, settledAt: null, claimedBy: null, leaseUntil: null });
-        if (!update.keep) Object.assign(row, { attempts: 0, lastError: null });
-        if (update.to !== undefined) row.notifier = update.to;
+        if (!update.keep) Object.assign(row, { attempts: 0, lastError: null, createdAt: update.now });
+        if (update.to !== undefined) {
+          row.notifier = update.to;
+          notified.add(key(update.to, row.incidentId));
+        }
         enqueue(row);
         n++;
       }
@@ -160,10 +168,15 @@ export function memoryOutbox(): MemoryOutbox {
       }
       return out;
     },
-    async bury(notifier, error, at) {
-      const buried = [...(pending.get(notifier) ?? [])];
-      pending.delete(notifier);
-      for (const row of buried) Object.assign(row, { status: "dead", lastError: error, settledAt: at, claimedBy: null, leaseUntil: null });
+    async bury(notifier, error, at, before) {
+      const seen = heartbeats.get(notifier);
+      if (seen !== undefined && seen >= before) return [];
+      // one being tried right now is left to its try
+      const buried = (pending.get(notifier) ?? []).filter((row) => row.leaseUntil === null || row.leaseUntil < at);
+      for (const row of buried) {
+        unqueue(row);
+        Object.assign(row, { status: "dead", lastError: error, settledAt: at, claimedBy: null, leaseUntil: null });
+      }
       return buried.map(record);
     },
   };
@@ -196,10 +209,10 @@ export function memoryOutbox(): MemoryOutbox {
     feed,
     append(change) {
       changes.push({ ...change, seq: nextChange++, planned: false, writtenAt: new Date().toISOString() });
-      // a feed nobody plans from (no routes in this process) must not grow without end
-      if (changes.length > MAX_CHANGES) {
+      // planned changes beyond the cap go at once; the rest waits for prune()
+      if (changes.length > MAX_CHANGES && plannedCount > 0) {
         changes.shift();
-        plannedCount = Math.max(0, plannedCount - 1);
+        plannedCount -= 1;
       }
     },
   };

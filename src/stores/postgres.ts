@@ -391,17 +391,21 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const rows: OutboxRow[] = await query("outbox read failed", outboxText.list, [q.status ?? null, q.notifier ?? null, listParam("postgres", q.ids), q.limit]);
       return rows.map(rowToDelivery);
     },
-    async retry(q, update) {
-      return (await execute("outbox retry failed", outboxText.retry, [update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("postgres", q.ids), update.keep ? 1 : 0])).rowCount ?? 0;
-    },
+    retry: (q, update) =>
+      tx("outbox retry failed", async (client) => {
+        const params = [update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("postgres", q.ids), update.keep ? 1 : 0];
+        // the renamed notifier counts as notified of the incidents it takes over
+        await client.query(outboxText.retryNotified, params);
+        return (await client.query(outboxText.retry, params)).rowCount ?? 0;
+      }),
     async heartbeat(names, now) {
       for (const name of names) await execute("outbox heartbeat failed", outboxText.heartbeat, [name, now]);
     },
     async stranded(before) {
       return (await query("outbox read failed", outboxText.stranded, [before])).map((r: { notifier: string }) => r.notifier);
     },
-    async bury(notifier, error, at) {
-      return ((await query("outbox update failed", outboxText.bury, [error, at, notifier])) as OutboxRow[]).map(rowToDelivery);
+    async bury(notifier, error, at, before) {
+      return ((await query("outbox update failed", outboxText.bury, [error, at, notifier, before])) as OutboxRow[]).map(rowToDelivery);
     },
   };
 

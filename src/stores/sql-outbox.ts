@@ -22,9 +22,11 @@ export function outboxSql(dialect: Dialect, t: string) {
   // notifier and incident that is held back (not due, or leased): a resolve never overtakes its
   // create, nor a digest one that is retried. Older ones claimed together are sent first, in order.
   // Claims of one notifier run one at a time (a transaction, and a lock in PostgreSQL).
+  // SQLite would otherwise check each candidate against every older pending entry of the notifier
+  const byIncident = pg ? "" : " INDEXED BY outbox_by_incident";
   const claimable = `SELECT o.seq FROM ${t}outbox o
     WHERE o.notifier = ${p(3)} AND o.status = 'pending' AND o.due_at <= ${p(1)} AND (o.lease_until IS NULL OR o.lease_until < ${p(1)})
-      AND NOT EXISTS (SELECT 1 FROM ${t}outbox e WHERE e.notifier = o.notifier AND e.incident_id = o.incident_id
+      AND NOT EXISTS (SELECT 1 FROM ${t}outbox e${byIncident} WHERE e.notifier = o.notifier AND e.incident_id = o.incident_id
         AND e.status = 'pending' AND e.digest = o.digest AND e.seq < o.seq AND (e.due_at > ${p(1)} OR e.lease_until >= ${p(1)}))
     ORDER BY o.seq LIMIT ${p(4)}`;
   // a row's eight parameters (see outboxParams) start at 8 * row + 1
@@ -82,19 +84,27 @@ export function outboxSql(dialect: Dialect, t: string) {
       AND ${anyIn("id", 3)} ORDER BY seq DESC LIMIT ${p(4)}`,
     /** 1 now, 2 new notifier or null, 3 status or null, 4 notifier or null, 5 ids (array) or null, 6 keep (1 or 0). */
     retry: `UPDATE ${t}outbox SET status = 'pending', attempts = CASE WHEN ${p(6)} = 1 THEN attempts ELSE 0 END, due_at = ${p(1)},
+      created_at = CASE WHEN ${p(6)} = 1 THEN created_at ELSE ${p(1)} END,
       last_error = CASE WHEN ${p(6)} = 1 THEN last_error ELSE NULL END, settled_at = NULL,
       claimed_by = NULL, lease_until = NULL, notifier = COALESCE(CAST(${p(2)} AS TEXT), notifier)
       WHERE ${notDelivered} AND (lease_until IS NULL OR lease_until < ${p(1)}) AND (CAST(${p(3)} AS TEXT) IS NULL OR status = CAST(${p(3)} AS TEXT))
       AND (CAST(${p(4)} AS TEXT) IS NULL OR notifier = CAST(${p(4)} AS TEXT)) AND ${anyIn("id", 5)}`,
+    /** The notifier entries are moved to (`retry`'s `to`) has heard of their incidents. Parameters as `retry`'s. */
+    retryNotified: `INSERT INTO ${t}notified (notifier, incident_id) SELECT DISTINCT CAST(${p(2)} AS TEXT), incident_id FROM ${t}outbox
+      WHERE ${p(6)} = 0 AND CAST(${p(2)} AS TEXT) IS NOT NULL AND ${notDelivered} AND (lease_until IS NULL OR lease_until < ${p(1)})
+      AND (CAST(${p(3)} AS TEXT) IS NULL OR status = CAST(${p(3)} AS TEXT))
+      AND (CAST(${p(4)} AS TEXT) IS NULL OR notifier = CAST(${p(4)} AS TEXT)) AND ${anyIn("id", 5)}
+      ON CONFLICT DO NOTHING`,
     /** 1 notifier, 2 now. */
     heartbeat: `INSERT INTO ${t}notifier_heartbeats (notifier, seen_at) VALUES (${p(1)}, ${p(2)})
       ON CONFLICT (notifier) DO UPDATE SET seen_at = excluded.seen_at`,
     /** 1 before. */
     stranded: `SELECT DISTINCT o.notifier FROM ${t}outbox o LEFT JOIN ${t}notifier_heartbeats h ON h.notifier = o.notifier
       WHERE o.status = 'pending' AND o.created_at < ${p(1)} AND (h.seen_at IS NULL OR h.seen_at < ${p(1)})`,
-    /** 1 error, 2 at, 3 notifier. */
+    /** 1 error, 2 at, 3 notifier, 4 heartbeat before. */
     bury: `UPDATE ${t}outbox SET status = 'dead', last_error = CAST(${p(1)} AS TEXT), settled_at = CAST(${p(2)} AS TEXT), claimed_by = NULL, lease_until = NULL
-      WHERE notifier = ${p(3)} AND status = 'pending' RETURNING *`,
+      WHERE notifier = ${p(3)} AND status = 'pending' AND (lease_until IS NULL OR lease_until < ${p(2)})
+        AND NOT EXISTS (SELECT 1 FROM ${t}notifier_heartbeats h WHERE h.notifier = ${p(3)} AND h.seen_at >= ${p(4)}) RETURNING *`,
   };
 }
 

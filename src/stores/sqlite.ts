@@ -258,6 +258,11 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     return changes.length;
   };
   const planTx = db.transaction(plan);
+  // the renamed notifier counts as notified of the incidents it takes over, in the same transaction
+  const retryTx = db.transaction((params: unknown[]): number => {
+    outboxSt.retryNotified.run(named(params));
+    return outboxSt.retry.run(named(params)).changes;
+  });
 
   const outbox: Outbox = {
     // planning shares the group commit with reports
@@ -287,13 +292,13 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
         (outboxSt.list.all(named([q.status ?? null, q.notifier ?? null, listParam("sqlite", q.ids), q.limit])) as OutboxRow[]).map(rowToDelivery),
       ),
     retry: (q, update) =>
-      guard("outbox retry failed", () => outboxSt.retry.run(named([update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("sqlite", q.ids), update.keep ? 1 : 0])).changes),
+      guard("outbox retry failed", () => retryTx.immediate([update.now, update.to ?? null, q.status ?? null, q.notifier ?? null, listParam("sqlite", q.ids), update.keep ? 1 : 0])),
     heartbeat: (names, now) =>
       guard("outbox heartbeat failed", () => {
         for (const name of names) outboxSt.heartbeat.run(named([name, now]));
       }),
     stranded: (before) => guard("outbox read failed", () => (outboxSt.stranded.all(named([before])) as Array<{ notifier: string }>).map((r) => r.notifier)),
-    bury: (notifier, error, at) => guard("outbox update failed", () => (outboxSt.bury.all(named([error, at, notifier])) as OutboxRow[]).map(rowToDelivery)),
+    bury: (notifier, error, at, before) => guard("outbox update failed", () => (outboxSt.bury.all(named([error, at, notifier, before])) as OutboxRow[]).map(rowToDelivery)),
   };
 
   const feed: ChangeFeed = {

@@ -116,9 +116,19 @@ export function describeOutboxConformance(api: typeof Vitest, setup: () => { sto
       await outbox.heartbeat(["new"], now());
       expect(await outbox.stranded(now(1000))).toEqual(["old"]);
       expect(await outbox.stranded(now(-60_000))).toEqual([]);
-      const buried = await outbox.bury("old", "nobody has it", now());
-      expect(buried).toHaveLength(2);
+      // one being tried is left to its try; a notifier with a fresh heartbeat is not buried
+      const trying = await outbox.claim({ worker: "w2", notifier: "old", now: now(), leaseUntil: now(60_000), limit: 1 });
+      expect(await outbox.bury("new", "has a heartbeat", now(), now(-60_000))).toEqual([]);
+      const buried = await outbox.bury("old", "nobody has it", now(), now(-1000));
+      expect(buried).toHaveLength(1);
+      await outbox.settle(trying[0]!.id, "w2", { status: "dead", attempts: 1, at: now(), error: "gone" });
+      const incidentOfMoved = (await outbox.deliveries({ status: "dead", limit: 10 }))[0]!.incidentId;
       expect(await outbox.retry({ status: "dead", notifier: "old" }, { now: now(), to: "new" })).toBe(3);
+      // the new name counts as having heard of the incidents it took over: it gets their follow-ups
+      let heard = false;
+      await target.incidents.as({ id: "usr_ana", role: "operator", workspaceId: ws }).addNote(incidentOfMoved, "still on it");
+      await outbox.plan(10, (_batch, notified) => ((heard = notified("new", incidentOfMoved)), []));
+      expect(heard).toBe(true);
       const again = await outbox.claim({ worker: "w", notifier: "new", now: now(), leaseUntil: now(60_000), limit: 10 });
       expect(again.map((c) => c.attempts)).toEqual([0, 0, 0]);
       for (const c of again) await outbox.settle(c.id, "w", { status: "delivered", attempts: 1, at: now() });

@@ -154,7 +154,7 @@ describe.each(shared)("delivery on a bad day ($name store)", { timeout: 60_000 }
     const failed: Array<IncidentEvent<"notification.failed">> = [];
     const after = createIncidents({
       store: other(),
-      routes: [{ notifier: callbackNotifier(async ([n]) => void delivered.push(summary(n!)), { name: "slack:new" }) }],
+      routes: [{ notifier: callbackNotifier(async ([n]) => void delivered.push(summary(n!)), { name: "slack:new" }), events: ["created", "resolved"], kinds: ["anomaly"] }],
       delivery: { pollMs: 50, strandedAfterMs: 1000 },
     });
     after.on("notification.failed", (e) => void failed.push(e));
@@ -169,6 +169,12 @@ describe.each(shared)("delivery on a bad day ($name store)", { timeout: 60_000 }
     await until(() => delivered.length === 3);
     expect(delivered.sort()).toEqual(["incident.created #1", "incident.created #2", "incident.created #3"]);
     expect(await after.deliveries.list({ status: "dead" })).toEqual([]);
+    // the new name took over the incidents: their resolves reach it, though no route matches them now
+    const ops = after.as(operator);
+    const [first] = (await ops.list({ limit: 1, sort: "recency" })).items;
+    await ops.resolve(first!.id, { note: "refunded by hand", rootCause: "external" });
+    await until(() => delivered.length === 4);
+    expect(delivered.at(-1)).toBe(`incident.resolved #${first!.number}`);
     await after.close();
   });
 
@@ -215,6 +221,116 @@ describe.each(shared)("delivery on a bad day ($name store)", { timeout: 60_000 }
     await expect(incidents.deliveries.retry({ status: "dead", to: "a" }, { to: "b" })).rejects.toBeInstanceOf(ValidationError);
     await incidents.close();
     await expect(incidents.deliveries.list()).rejects.toMatchObject({ code: "CLOSED" });
+  });
+});
+
+describe.each(shared)("delivery after the review of the rebuild ($name store)", { timeout: 60_000 }, ({ make }) => {
+  it("a notification its receiver always refuses (with a Retry-After) does not hold back the notifier's others", async () => {
+    const { store } = make();
+    const delivered: string[] = [];
+    let poisonTries = 0;
+    const incidents = createIncidents({
+      store,
+      routes: [
+        {
+          notifier: defineNotifier({
+            name: "picky",
+            retry: { minDelayMs: 20, maxDelayMs: 200 },
+            async send([n]) {
+              if ("incident" in n!.data && n!.data.incident.number === 1) {
+                poisonTries += 1;
+                throw new DeliveryError("500 for this one", { retryable: true, status: 500, retryAfterMs: 300 });
+              }
+              delivered.push(summary(n!));
+            },
+          }),
+        },
+      ],
+      delivery: { pollMs: 50 },
+    });
+    const report = incidents.reporter(scope);
+    await report.executionFailed(failure(0));
+    await until(() => poisonTries >= 1);
+    for (let i = 1; i <= 20; i++) await report.executionFailed(failure(i));
+    await until(() => delivered.length === 20, 30_000);
+    expect(new Set(delivered).size).toBe(20);
+    // it is still tried, on its own schedule
+    await until(async () => (await incidents.deliveries.list({ status: "pending" })).length === 1);
+    expect(await incidents.deliveries.list({ status: "pending" })).toMatchObject([{ lastError: "500 for this one" }]);
+    await incidents.close();
+  });
+
+  it("a steady stream of reports never postpones delivery until it stops", async () => {
+    const { store } = make();
+    let delivered = 0;
+    const incidents = createIncidents({ store, routes: [{ notifier: callbackNotifier(async () => void (delivered += 1), { name: "cb" }) }], delivery: { pollMs: 60_000 } });
+    const report = incidents.reporter(scope);
+    // one report after another, each well within the planner's few milliseconds of gathering
+    let made = 0;
+    while (delivered === 0 && made < 3000) {
+      await report.anomaly({ runId: "run_s", eventId: `s${made++}`, pattern: `p${made}` });
+      // the host's event loop turns between reports, as a runtime's does
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(delivered).toBeGreaterThan(0);
+    await incidents.close();
+  });
+
+  it("re-sending a delivery that died of age gives it its whole age again", async () => {
+    const { store } = make();
+    let tries = 0;
+    let up = false;
+    const incidents = createIncidents({
+      store,
+      routes: [{ notifier: defineNotifier({ name: "down", retry: { minDelayMs: 5, maxDelayMs: 20, maxAgeMs: 1000 }, send: async () => { tries += 1; if (!up) throw new DeliveryError("503", { retryable: true }); } }) }],
+      delivery: { pollMs: 20 },
+      onError: () => undefined,
+    });
+    await incidents.reporter(scope).executionFailed(failure(1));
+    await until(async () => (await incidents.deliveries.list({ status: "dead" })).length === 1);
+    const before = tries;
+    expect(await incidents.deliveries.retry({ status: "dead" })).toBe(1);
+    // still down for a while: tried again and again, not given up after one try
+    await until(() => tries >= before + 3);
+    up = true;
+    await until(async () => (await incidents.deliveries.list({ status: "delivered" })).length === 1);
+    await incidents.close();
+  });
+
+  it("close() keeps its deadline when the store stops answering mid-delivery", async () => {
+    const { store } = make();
+    let hang = false;
+    const outbox = new Proxy(store.outbox!, {
+      get(target, key) {
+        const value = (target as unknown as Record<string | symbol, unknown>)[key];
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => (hang ? new Promise(() => undefined) : (value as (...a: unknown[]) => unknown).apply(target, args));
+      },
+    });
+    let sending = false;
+    const incidents = createIncidents({
+      store: { ...store, outbox, close: () => store.close() } as IncidentStore,
+      routes: [{ notifier: defineNotifier({ name: "slow", send: async () => { sending = true; await new Promise((r) => setTimeout(r, 200)); } }) }],
+      delivery: { pollMs: 20, closeTimeoutMs: 300 },
+      onError: () => undefined,
+    });
+    await incidents.reporter(scope).executionFailed(failure(1));
+    await until(() => sending);
+    hang = true;
+    // settles: the deadline, a little grace, and the store's own close
+    const closed = await Promise.race([incidents.close().then(() => "closed"), new Promise((r) => setTimeout(() => r("hung"), 10_000))]);
+    expect(closed).toBe("closed");
+  });
+});
+
+describe("the memory store's feed", { timeout: 120_000 }, () => {
+  it("loses no change that waits to be planned, however many come at once", async () => {
+    let delivered = 0;
+    const incidents = createIncidents({ routes: [{ notifier: callbackNotifier(async () => void (delivered += 1), { name: "cb" }) }], delivery: { pollMs: 50 } });
+    const report = incidents.reporter(scope);
+    await Promise.all(Array.from({ length: 12_000 }, (_, i) => report.anomaly({ runId: "run_b", eventId: `b${i}`, pattern: `p${i}` })));
+    await until(() => delivered === 12_000, 100_000);
+    await incidents.close();
   });
 });
 
