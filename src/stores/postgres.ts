@@ -14,7 +14,8 @@ import { numbered } from "../core/ingest.js";
 import { changeOfReport, type ChangeInput } from "../core/notification.js";
 import { defineStore, type ChangeFeed, type IncidentStore, type IngestRequest, type IngestResult, type Outbox } from "./contract.js";
 import { changeParams, listParam, outboxParams, outboxSql, rowToChange, rowToDelivery, type ChangeRow, type OutboxRow } from "./sql-outbox.js";
-import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
+import { readOnlyPool } from "./postgres-read-only.js";
+import { migrationFailed, pendingMigrations, requireCurrentSchema } from "./sql-migrations.js";
 import {
   countDeltas,
   duplicateIdError,
@@ -49,9 +50,32 @@ export interface PgPool {
   end(): Promise<void>;
 }
 
-export type PostgresStoreOptions = ({ pool: PgPool; connectionString?: never } | { connectionString: string; pool?: never }) & {
-  /** Schema holding the tables (default `agent_incidents`); created if missing. */
+export type PostgresStoreOptions = (
+  | { pool: PgPool; connectionString?: never; readOnly?: never }
+  | {
+      connectionString: string;
+      pool?: never;
+      /**
+       * `true`: the store's connections are read-only sessions (`default_transaction_read_only`),
+       * for tools that only look: nothing is created or migrated (as with `migrate: false`), and
+       * every write fails with a `StorageError`.
+       */
+      readOnly?: boolean;
+    }
+) & {
+  /** Schema holding the tables (default `agent_incidents`); created if missing, unless `migrate: false`. */
   schema?: string;
+  /**
+   * `false`: create and migrate nothing. The schema must exist at this library's schema version;
+   * a missing schema, one without agent-incidents tables, an older or a newer one is a
+   * `StorageError` saying which, from the first call (or `migrate()`). Default `true`.
+   * @example
+   * ```ts
+   * // a tool that must not create a schema from a mistyped name
+   * const store = postgresStore({ connectionString, schema: "agent_incidents", migrate: false });
+   * ```
+   */
+  migrate?: boolean;
   /** Pool size when the store builds its own pool (default 10). */
   max?: number;
   /** Longest a write waits for a lock before failing with a retryable `StorageError` (default 15 000 ms). */
@@ -79,6 +103,7 @@ const common = {
   connectTimeoutMs: timeout,
   applicationName: z.string().min(1).max(63).regex(/^[\x20-\x7e]*$/, "must be printable ASCII").optional(),
   preparedStatements: z.boolean().optional(),
+  migrate: z.boolean().optional(),
 };
 const OptionsSchema = z.union(
   [
@@ -90,14 +115,20 @@ const OptionsSchema = z.union(
         ...common,
       })
       .strict(),
-    z.object({ connectionString: z.string().min(1, "must not be empty").refine((c) => !c.includes("\u0000"), "must not contain NUL"), ...common }).strict(),
+    z
+      .object({ connectionString: z.string().min(1, "must not be empty").refine((c) => !c.includes("\u0000"), "must not contain NUL"), readOnly: z.boolean().optional(), ...common })
+      .strict()
+      .refine((o) => !(o.readOnly === true && o.migrate === true), { message: "readOnly never migrates: leave out migrate: true", path: ["migrate"] }),
   ],
   { error: () => "needs either pool (a pg Pool) or connectionString" },
 );
 
 /** A PostgreSQL store with its migrations, run before its first query (or by `migrate()`). */
 export interface PostgresStore extends IncidentStore {
-  /** Applies pending migrations now; safe when several processes start at once. */
+  /**
+   * Applies pending migrations now; safe when several processes start at once. With
+   * `migrate: false` or `readOnly`, only checks that the schema is at this library's version.
+   */
   migrate(): Promise<void>;
 }
 
@@ -118,6 +149,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
   const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
   const pool: PgPool = options.pool ?? createPool(options.connectionString!, options, statementTimeoutMs);
+  const verifyOnly = options.migrate === false || options.readOnly === true;
   // Plans cached by this store's named statements and plpgsql functions are made inside these
   // transactions. On a new schema the tables are empty when they are first planned, and a plan
   // cached then scans the whole table on every report as it grows (until autovacuum analyzes it):
@@ -132,9 +164,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   let closed = false;
   let ready: Promise<void> | null = null;
 
-  const migrate = (): Promise<void> => (ready ??= runMigrations(pool, schemaName).catch((error: unknown) => {
+  const migrate = (): Promise<void> => (ready ??= (verifyOnly ? verifySchema : runMigrations)(pool, schemaName).catch((error: unknown) => {
     ready = null;
-    throw wrap(error, "migration failed");
+    throw wrap(error, isConnectionError(error) || isUnreachable(error) ? "cannot connect" : verifyOnly ? "schema check failed" : "migration failed");
   }));
 
   /** Runs an operation unless closed, and tracks it so `close()` waits for it before ending the pool. */
@@ -564,7 +596,7 @@ function createPool(connectionString: string, options: PostgresStoreOptions, sta
   // between connecting and being handed out: the next query fails instead
   pool.on("error", () => undefined);
   pool.on("connect", (client) => client.on("error", () => undefined));
-  return pool as unknown as PgPool;
+  return options.readOnly === true ? readOnlyPool(pool as unknown as PgPool) : (pool as unknown as PgPool);
 }
 
 async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
@@ -595,6 +627,23 @@ async function runMigrations(pool: PgPool, schemaName: string): Promise<void> {
   } finally {
     client.release();
   }
+}
+
+/** For a store that does not migrate: the schema must exist, at this library's version; creates nothing. */
+async function verifySchema(pool: PgPool, schemaName: string): Promise<void> {
+  const { rows } = await pool.query("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema, to_regclass($2) IS NOT NULL AS migrations", [
+    schemaName,
+    `"${schemaName}".schema_migrations`,
+  ]);
+  if (!rows[0].schema) throw new StorageError(NAME, `schema ${schemaName} does not exist (it is not created without migrating: check the name)`);
+  const applied = rows[0].migrations ? new Set((await pool.query(`SELECT version FROM "${schemaName}".schema_migrations`)).rows.map((r) => Number(r.version))) : null;
+  requireCurrentSchema("postgres", applied, `schema ${schemaName}`);
+}
+
+/** The server could not be reached at all: no such host, no route, nothing listening. */
+function isUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && ["ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ENOENT"].includes(code);
 }
 
 /** SQLSTATEs after which the same call may succeed: connection loss, shutdown, lock and serialization failures. */

@@ -389,3 +389,22 @@ export function pendingMigrations(dialect: Dialect, applied: ReadonlySet<number>
 export function migrationFailed(dialect: Dialect, migration: Migration, error: unknown): StorageError {
   return new StorageError(dialect, `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error });
 }
+
+/**
+ * For a store told not to migrate (SQLite `readOnly` or either store's `migrate: false`): refuses a
+ * database whose schema is not this library's, saying whether it has none, an older or a newer one.
+ * `applied` is null when the database has no migrations table.
+ */
+export function requireCurrentSchema(dialect: Dialect, applied: ReadonlySet<number> | null, where: string): void {
+  if (applied === null || applied.size === 0) {
+    throw new StorageError(dialect, `${where} has no agent-incidents tables: it is not an agent-incidents database, or no store has created them yet (this one was told not to)`);
+  }
+  const pending = pendingMigrations(dialect, applied, where);
+  if (pending.length > 0) {
+    const known = Math.max(...migrationsFor(dialect).map((m) => m.version));
+    throw new StorageError(
+      dialect,
+      `${where} is at schema version ${Math.max(...applied)}, older than this agent-incidents (${known}); opened without migrating, it is left as it is: a store that migrates (a runtime on this version, when it starts) upgrades it`,
+    );
+  }
+}

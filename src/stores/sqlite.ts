@@ -13,7 +13,8 @@ import { numbered } from "../core/ingest.js";
 import { changeOfReport, type ChangeInput } from "../core/notification.js";
 import { defineStore, type ChangeFeed, type ClaimedDelivery, type IncidentStore, type IngestResult, type Outbox } from "./contract.js";
 import { changeParams, listParam, named, outboxParams, outboxSql, rowToChange, rowToDelivery, type ChangeRow, type OutboxRow } from "./sql-outbox.js";
-import { migrationFailed, pendingMigrations } from "./sql-migrations.js";
+import { migrationFailed, pendingMigrations, requireCurrentSchema } from "./sql-migrations.js";
+import { openReadOnly } from "./sqlite-read-only.js";
 import {
   countDeltas,
   duplicateIdError,
@@ -45,7 +46,25 @@ export interface SqliteStatement {
   all(...params: unknown[]): unknown[];
 }
 
-export type SqliteStoreOptions = ({ filename: string; database?: never } | { database: SqliteDatabase; filename?: never }) & {
+export type SqliteStoreOptions = (
+  | {
+      filename: string;
+      database?: never;
+      /**
+       * `true`: read the file and change nothing on disk, for tools that only look (the CLI's
+       * `list`, `show`, `stats`). It is never migrated, its journal mode stays as it is, and no
+       * `-wal`/`-shm` files are left behind or created under another user; a database at another
+       * schema version is refused as with `migrate: false`, and every write fails with a
+       * `StorageError`. Works for a user who may only read the file.
+       * @example
+       * ```ts
+       * const store = sqliteStore({ filename: "incidents.db", readOnly: true });
+       * ```
+       */
+      readOnly?: boolean;
+    }
+  | { database: SqliteDatabase; filename?: never; readOnly?: never }
+) & {
   /**
    * How long a call waits for another connection's lock before failing with a retryable
    * `StorageError` (default 5000 ms). The wait polls without blocking the event loop.
@@ -56,6 +75,12 @@ export type SqliteStoreOptions = ({ filename: string; database?: never } | { dat
    * power loss too; `"normal"` survives process crashes only and writes about 40% faster.
    */
   synchronous?: "full" | "normal";
+  /**
+   * `false`: create and migrate nothing. The database must already be at this library's schema
+   * version; one without agent-incidents tables, an older or a newer one is a `StorageError`
+   * saying which (default `true`: migrate on open, as a runtime should).
+   */
+  migrate?: boolean;
 };
 
 const NAME = "sqlite";
@@ -69,8 +94,12 @@ const OptionsSchema = z.union([
         .refine((f) => !f.includes("\u0000"), "must not contain NUL"),
       busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
       synchronous: z.enum(["full", "normal"]).optional(),
+      migrate: z.boolean().optional(),
+      readOnly: z.boolean().optional(),
     })
-    .strict(),
+    .strict()
+    .refine((o) => !(o.readOnly === true && o.migrate === true), { message: "readOnly never migrates: leave out migrate: true", path: ["migrate"] })
+    .refine((o) => !(o.readOnly === true && o.filename === ":memory:"), { message: "a database in memory cannot be opened read-only", path: ["readOnly"] }),
   z
     .object({
       database: z.custom<SqliteDatabase>((d) => typeof d === "object" && d !== null && typeof (d as SqliteDatabase).prepare === "function", {
@@ -78,6 +107,7 @@ const OptionsSchema = z.union([
       }),
       busyTimeoutMs: z.number().int().min(0).max(600_000).optional(),
       synchronous: z.enum(["full", "normal"]).optional(),
+      migrate: z.boolean().optional(),
     })
     .strict(),
 ], { error: () => "needs either filename (a path, or \":memory:\") or database (an open better-sqlite3 Database)" });
@@ -94,29 +124,35 @@ const INCIDENT_UPDATE = `UPDATE incidents SET severity = @severity, severity_ran
 
 /**
  * The embedded durable store: one SQLite file through better-sqlite3, in WAL mode, migrated on
- * open. Several processes may share the file: every write is one `BEGIN IMMEDIATE` transaction
+ * open (or, with `readOnly`, only read: see that option). Several processes may share the file: every write is one `BEGIN IMMEDIATE` transaction
  * and waits up to `busyTimeoutMs` (default 5000) for the lock. Pass `filename` to let the store
  * open and close the file, or an open `database` that stays yours to close.
  */
 export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
   parseOrThrow(OptionsSchema, options, "sqliteStore options");
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const readOnly = options.readOnly === true;
   let db: SqliteDatabase;
+  let ours: SqliteDatabase | undefined;
   try {
-    db = options.database ?? new Database(options.filename);
+    db = options.database ?? (ours = readOnly ? openReadOnly(options.filename) : new Database(options.filename));
     // opening is synchronous anyway: wait for the lock the usual way while migrating
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const opened = db;
     untilUnlocked(busyTimeoutMs, () => {
+      // a database refused is left exactly as it was: checked before anything is set
+      if (readOnly || options.migrate === false) verifySchema(opened);
       // switching to WAL can report "locked" at once, without waiting, while another process
       // opens the same new file: try again until it is done or the timeout passes
-      opened.pragma("journal_mode = WAL");
+      if (!readOnly) opened.pragma("journal_mode = WAL");
       opened.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
       opened.pragma("foreign_keys = ON");
-      migrate(opened);
+      if (!readOnly && options.migrate !== false) migrate(opened);
     });
     db.pragma(`busy_timeout = ${Math.min(BLOCKING_BUSY_MS, busyTimeoutMs)}`);
   } catch (error) {
+    // a connection this store opened is closed again: it would hold the file (and its -wal) open
+    if (ours?.open) ours.close();
     throw wrap(error, "cannot open the database");
   }
   const owned = options.database === undefined;
@@ -455,6 +491,13 @@ function migrate(db: SqliteDatabase): void {
   } finally {
     db.pragma("foreign_keys = ON");
   }
+}
+
+/** For a store that does not migrate: the database must be at this library's schema version. */
+function verifySchema(db: SqliteDatabase): void {
+  const hasTable = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+  const applied = hasTable ? new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version)) : null;
+  requireCurrentSchema("sqlite", applied, "the database");
 }
 
 /** Runs `body` again while it meets a lock, for up to `timeoutMs`, sleeping a little in between. */
