@@ -24,6 +24,9 @@ const KEEPALIVE_MS = 15_000;
 const STREAM_MAX_MS = 5 * 60_000;
 /** Streams one actor may have open: a browser opens at most six to one server over HTTP/1.1. */
 export const STREAMS_PER_ACTOR = 6;
+/** How long a skipped position is waited for, and how many are (beyond that, one is given up). */
+const GAP_WAIT_MS = 10_000;
+const MAX_GAPS = 1000;
 /** What a stream may hold unread before its reader counts as gone: about 300 changes. */
 const STREAM_BUFFER_BYTES = 64 * 1024;
 
@@ -56,6 +59,12 @@ export function liveUpdates(incidents: Incidents, report: (error: unknown) => vo
   let closed = false;
   /** The last change sent; `null` while no stream is open (the next one starts at the feed's head). */
   let cursor: number | null = null;
+  /**
+   * Positions skipped by a read, with when to stop waiting for them. PostgreSQL hands out a
+   * change's position when it is written and commits in any order: one that is missing may still
+   * commit (or was rolled back, and then never comes).
+   */
+  const gaps = new Map<number, number>();
   let heading: Promise<void> | null = null;
   /** Bumped whenever the tailer stops, so a read still in flight for an old run sends nothing. */
   let generation = 0;
@@ -84,6 +93,7 @@ export function liveUpdates(incidents: Incidents, report: (error: unknown) => vo
   function stop(): void {
     generation += 1;
     cursor = null;
+    gaps.clear();
     failing = false;
     for (const off of unsubscribe.splice(0)) off();
     clearTimeout(pollTimer);
@@ -115,12 +125,25 @@ export function liveUpdates(incidents: Incidents, report: (error: unknown) => vo
     const run = generation;
     try {
       await ready();
-      for (let reads = 0; reads < 20 && run === generation; reads++) {
-        const changes = await incidents.feed.read({ after: cursor ?? 0, limit: BATCH });
+      const now = Date.now();
+      for (const [seq, until] of gaps) if (until < now) gaps.delete(seq);
+      if (gaps.size > 0) {
+        // what filled a gap since the last read is sent now; what was sent is not sent again
+        const back = await incidents.feed.read({ after: Math.min(...gaps.keys()) - 1, limit: BATCH });
         if (run !== generation) return;
-        fanOut(changes);
-        cursor = changes.at(-1)?.seq ?? cursor;
-        if (changes.length < BATCH) break;
+        fanOut(back.filter((change) => change.seq <= (cursor ?? 0) && gaps.delete(change.seq)));
+      }
+      for (let reads = 0; reads < 20 && run === generation; reads++) {
+        const read = await incidents.feed.read({ after: cursor ?? 0, limit: BATCH });
+        if (run !== generation) return;
+        let expected = (cursor ?? 0) + 1;
+        for (const change of read) {
+          for (let seq = expected; seq < change.seq && gaps.size < MAX_GAPS; seq++) gaps.set(seq, now + GAP_WAIT_MS);
+          expected = change.seq + 1;
+        }
+        fanOut(read);
+        cursor = read.at(-1)?.seq ?? cursor;
+        if (read.length < BATCH) break;
       }
       if (failing && run === generation) {
         failing = false;

@@ -247,3 +247,29 @@ describe("console live updates", { timeout: 60_000 }, () => {
     expect(stream.failed).toBeNull();
   });
 });
+
+describe("changes that commit out of order (PostgreSQL hands out positions before commit)", () => {
+  it("a change missing from one read is sent when it shows up, once, and nothing is sent twice", async () => {
+    const incidents = system();
+    const events = consoleFor(incidents);
+    const stream = reading(await events());
+    await stream.until(/connected/);
+    // the feed hides the second change for a while, as an open transaction would
+    let hidden: number | null = null;
+    let hide = true;
+    const read = incidents.feed.read.bind(incidents.feed);
+    incidents.feed.read = async (query) => (await read(query)).filter((change) => {
+      if (hidden === null && change.event === "created" && change.incident.number === 2) hidden = change.seq;
+      return !(hide && change.seq === hidden);
+    });
+    const reads = countReads(incidents);
+    const [a, b, c] = [await blocked(incidents, 1), await blocked(incidents, 2), await blocked(incidents, 3)];
+    await stream.until(new RegExp(`"id":"${c.id}"`));
+    expect(stream.text).toContain(`"id":"${a.id}"`);
+    expect(stream.text).not.toContain(`"id":"${b.id}"`);
+    hide = false;
+    await stream.until(new RegExp(`"id":"${b.id}"`));
+    await afterPolls(reads, 3);
+    for (const incident of [a, b, c]) expect(stream.text.split(`"id":"${incident.id}"`).length - 1).toBe(1);
+  });
+});
