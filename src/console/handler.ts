@@ -15,6 +15,7 @@ import { listIncidents } from "./list-query.js";
 import { liveUpdates } from "./live.js";
 import { consolePage } from "./page.js";
 
+/** Options of {@link createConsoleHandler}: who is signed in, where the console is mounted, links out. */
 export interface ConsoleOptions {
   /** The actor making the request (`{ id, role, workspaceId, name? }`), or `null`: 401 with no incident data. Called on every request. */
   authenticate: (request: Request) => Actor | null | Promise<Actor | null>;
@@ -75,7 +76,11 @@ const ActionSchema = z.discriminatedUnion("action", [
  * A Fetch API request handler; `close()` ends the open event streams and stops reading the change
  * feed, and later event streams get 503 (call it before closing your server).
  */
-export type ConsoleHandler = ((request: Request) => Promise<Response>) & { close(): void };
+/** The console as a Fetch handler: a `Request` in, a `Response` out. */
+export type ConsoleHandler = ((request: Request) => Promise<Response>) & {
+  /** Ends every open event stream and the feed tailer; later stream requests get 503. */
+  close(): void;
+};
 
 /**
  * A Fetch API handler serving the console: mount it in Hono, a Next.js route handler, Bun, Deno,
