@@ -32,24 +32,31 @@ import {
 
 /** The few `pg` client members this store uses. */
 export interface PgClient {
+  /** Runs a statement with positional parameters. */
   query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
   /** A named (prepared once per connection) statement, as `pg.PoolClient` takes it. */
   query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: any[]; rowCount: number | null }>;
+  /** Gives the connection back to the pool; with an error, the pool destroys it. */
   release(error?: Error | boolean): void;
   /** Used, when present, to catch the `'error'` a connection emits while checked out. */
   on?(event: "error", listener: (error: Error) => void): unknown;
+  /** Removes that listener when the connection goes back. */
   removeListener?(event: "error", listener: (error: Error) => void): unknown;
 }
 
 /** The few `pg.Pool` members this store uses. */
 export interface PgPool {
+  /** Checks a connection out, for a transaction. */
   connect(): Promise<PgClient>;
+  /** Runs one statement on any connection. */
   query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
   /** A named (prepared once per connection) statement, as `pg.Pool` takes it. */
   query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: any[]; rowCount: number | null }>;
+  /** Closes every connection (only a pool the store built itself). */
   end(): Promise<void>;
 }
 
+/** Options of {@link postgresStore}: a `pool` you own, or a `connectionString` for a pool the store owns. */
 export type PostgresStoreOptions = (
   | { pool: PgPool; connectionString?: never; readOnly?: never }
   | {

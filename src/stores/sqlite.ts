@@ -31,21 +31,34 @@ import {
 
 /** The few better-sqlite3 `Database` members this store uses. */
 export interface SqliteDatabase {
+  /** Compiles a statement. */
   prepare(sql: string): SqliteStatement;
+  /** Runs statements without results (migrations). */
   exec(sql: string): unknown;
+  /** Reads or sets a pragma (journal mode, busy timeout, foreign keys). */
   pragma(source: string, options?: { simple?: boolean }): unknown;
-  transaction(fn: (...args: any[]) => any): ((...args: any[]) => any) & { immediate(...args: any[]): any };
+  /** Wraps a function in a transaction; `immediate` takes the write lock at BEGIN. */
+  transaction(fn: (...args: any[]) => any): ((...args: any[]) => any) & {
+    /** The same transaction, begun with `BEGIN IMMEDIATE`. */
+    immediate(...args: any[]): any;
+  };
+  /** Closes the connection (only a database the store opened itself). */
   close(): unknown;
+  /** Whether the connection is still open. */
   readonly open: boolean;
 }
 
 /** The few better-sqlite3 `Statement` members this store uses. */
 export interface SqliteStatement {
+  /** Runs a write; `changes` is how many rows it touched. */
   run(...params: unknown[]): { changes: number };
+  /** The first row, or `undefined`. */
   get(...params: unknown[]): unknown;
+  /** Every row. */
   all(...params: unknown[]): unknown[];
 }
 
+/** Options of {@link sqliteStore}: a `filename` to open (and close), or an open `database` that stays yours. */
 export type SqliteStoreOptions = (
   | {
       filename: string;
