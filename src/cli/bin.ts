@@ -1,9 +1,8 @@
 #!/usr/bin/env node
+import { isatty } from "node:tty";
 import { runCli } from "./index.js";
+import { syncWriter } from "./output.js";
 
-// a reader that stops early (\`| head\`, \`| grep -q\`) is not an error of ours
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-  throw error;
-});
-process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+// written synchronously: a failed write (a full disk, a reader gone) is seen by the command that
+// wrote, which then says in its exit code whether its change was made
+process.exitCode = await runCli(process.argv.slice(2), { stdout: syncWriter(1, isatty(1)), stderr: syncWriter(2, isatty(2)), env: process.env });

@@ -20,8 +20,11 @@ export const cell = (text: string, width: number) => {
   const flat = plain(text);
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat.padEnd(width);
 };
+const escapeUnsafe = (json: string) => json.replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 /** JSON with the C1 controls and overrides escaped too (JSON.stringify leaves them raw). */
-export const safeJson = (value: unknown) => JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export const safeJson = (value: unknown) => escapeUnsafe(JSON.stringify(value, null, 2));
+/** The same on one line: a line of NDJSON. */
+export const compactJson = (value: unknown) => escapeUnsafe(JSON.stringify(value));
 export const paint = (color: boolean, style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text) : text);
 /** An ISO time as the tables show it: `2026-11-29 10:00:02`. */
 export const shortTime = (iso: string) => iso.slice(0, 19).replace("T", " ");
