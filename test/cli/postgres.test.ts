@@ -2,11 +2,10 @@
  * `--pg` (issue 17, item 12): a mistyped --schema is an error that creates nothing; a server that
  * cannot be reached is named by host and port, never with the password in the URL.
  */
-import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createIncidents } from "agent-incidents";
 import { postgresStore } from "agent-incidents/postgres";
-import { PG_URL, reportSkipped, schemas } from "../stores/pg-env.js";
+import { PG_URL, queryOnce, reportSkipped, schemas } from "../stores/pg-env.js";
 import { cli, ONE_LINE } from "./run-bin.js";
 
 describe("agent-incidents --pg, without a server", { timeout: 60_000 }, () => {
@@ -22,15 +21,7 @@ describe("agent-incidents --pg, without a server", { timeout: 60_000 }, () => {
 if (PG_URL) {
   const url = PG_URL;
   const schema = schemas("cli");
-  const query = async (text: string, params: unknown[] = []) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return (await client.query(text, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const query = (text: string, params: unknown[] = []) => queryOnce(url, text, params);
 
   describe("agent-incidents --pg", { timeout: 60_000 }, () => {
     it("refuses a --schema that does not exist, for reads and changes, and creates nothing", async () => {

@@ -31,3 +31,14 @@ export function schemas(prefix: string): () => string {
     return name;
   };
 }
+
+/** One statement on a connection of its own, opened and closed around it. */
+export async function queryOnce(url: string, text: string, params: unknown[] = []): Promise<any[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createIncidents, StorageError } from "agent-incidents";
 import { postgresStore } from "agent-incidents/postgres";
 import { migrationsFor } from "../../src/stores/sql-migrations.js";
-import { PG_URL, reportSkipped, schemas } from "./pg-env.js";
+import { PG_URL, queryOnce, reportSkipped, schemas } from "./pg-env.js";
 
 const CURRENT = Math.max(...migrationsFor("postgres").map((m) => m.version));
 const actor = { id: "usr_ana", role: "admin", workspaceId: "ws_acme" } as const;
@@ -15,15 +15,7 @@ const actor = { id: "usr_ana", role: "admin", workspaceId: "ws_acme" } as const;
 if (PG_URL) {
   const url = PG_URL;
   const schema = schemas("options");
-  const query = async (text: string, params: unknown[] = []) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return (await client.query(text, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const query = (text: string, params: unknown[] = []) => queryOnce(url, text, params);
   const exists = async (name: string) => (await query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [name])).length === 1;
 
   describe("postgresStore({ migrate: false }) and ({ readOnly: true })", () => {
