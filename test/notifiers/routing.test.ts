@@ -9,6 +9,7 @@ import { written } from "agent-incidents/testing";
 const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 const RANK = { critical: 3, high: 2, medium: 1, low: 0 } as const;
 const EVENTS = ["created", "recurred", "acknowledged", "severity_changed", "updated", "resolved", "reopened"] as const;
+const FOLLOW_UPS: ReadonlySet<NotificationEvent> = new Set(["acknowledged", "severity_changed", "updated", "resolved", "reopened"]);
 
 /** The filters as the docs state them, written out independently of the library's matcher. */
 function expected(filters: Omit<Route, "notifier">, event: NotificationEvent, incident: Incident): boolean {
@@ -86,7 +87,17 @@ describe("routes and digests deliver exactly what their filters say", () => {
           })();
           if (change) changes.push({ event: change[0], incident: change[1] });
         }
-        const matching = filters.map((f) => changes.filter((c) => expected(f, c.event, c.incident)));
+        // a route gets what its filters match, and the follow-ups of any incident it heard of before
+        // (whatever the incident's fields by then; its `events` filter still applies)
+        const matching = filters.map((f) => {
+          const heard = new Set<string>();
+          return changes.filter((c) => {
+            const followUp = FOLLOW_UPS.has(c.event) && (!f.events || f.events.includes(c.event)) && heard.has(c.incident.id);
+            const sent = expected(f, c.event, c.incident) || followUp;
+            if (sent) heard.add(c.incident.id);
+            return sent;
+          });
+        });
         // a plain route gets each matching change; a digest route gets, at close, one digest with
         // the latest state of each incident that had a matching change
         const want = matching.map((m, i) =>
