@@ -25,6 +25,10 @@ import type { Delivery } from "./notifiers/delivery.js";
 import type { IncidentStore } from "./stores/contract.js";
 import type { RunSource } from "./run-source.js";
 import { createSpool, within, type PendingReport } from "./spool/spool.js";
+import type { NoiseOptions } from "./core/noise.js";
+import { timer } from "./core/noise.js";
+import { applyOperation, type Operation } from "./core/operations.js";
+import type { SilenceStore, TimerStore } from "./stores/contract.js";
 
 /** A report the store took: the incident it created or updated, and how. */
 export interface WrittenReport {
@@ -68,6 +72,21 @@ export interface Engine {
   committed(change: ChangeInput): void;
   /** Emits a committed change; `eventId` was made before the commit, so emitting cannot fail. */
   emit(type: IncidentChangeType, eventId: string, incident: Incident, previous?: Incident): void;
+  /**
+   * Applies one operation to an incident in the store's transaction, then hands the change to
+   * delivery and listeners. Resolves to the incident and the change (`null` when nothing changed).
+   */
+  apply(workspaceId: string, id: string, op: Operation, actor: ActivityActor, expectedVersion?: number): Promise<{ incident: Incident; change: ChangeInput | null }>;
+  /** Noise control: grouping, inhibition and flap detection options. */
+  readonly noise: NoiseOptions;
+  /** Durable timers: the store's, or this process's. */
+  readonly timers: TimerStore;
+  /** Silences: the store's, or this process's. */
+  readonly silences: SilenceStore;
+  /** Hands out background work (a timer scheduled after a commit) so `close()` and `runDue()` wait for it. */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** Resolves once the background work handed out so far has settled. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,6 +109,9 @@ export interface EngineConfig {
   customRules: boolean;
   redact: RedactOptions | false;
   snapshotEvents: number;
+  noise: NoiseOptions;
+  timers: TimerStore;
+  silences: SilenceStore;
   /** Keeps reports while the store is away (spool/spool.ts); null turns that off. */
   spool: { maxReports: number; maxBytes: number; filename: string | undefined; closeTimeoutMs: number } | null;
 }
@@ -227,6 +249,8 @@ export function createEngine(config: EngineConfig): Engine {
       rules: config.rules,
       repeat: config.repeat,
       reopenWithinMs: config.reopenWithinMs,
+      groups: config.noise.groups,
+      flapping: config.noise.flapping,
     };
     let existing: Incident | null = null;
     const result = await store.ingest({
@@ -247,10 +271,44 @@ export function createEngine(config: EngineConfig): Engine {
     });
     const change = changeOfReport(result.outcome, result.incident, existing, at);
     if (change) {
+      const held = result.incident.noise.heldUntil;
+      // a new or reopened incident held for its group window: the window's end is a durable timer
+      if (held !== null && result.outcome !== "recurred") await scheduleWindow(result.incident, held);
       config.committed(change);
       emit(result.outcome === "created" ? "incident.created" : result.outcome === "reopened" ? "incident.reopened" : "incident.recurred", eventId, result.incident);
     }
     return result;
+  };
+
+  /** The group window's timer; the report is written whatever happens here (the hold lapses by itself). */
+  const scheduleWindow = async (incident: Incident, dueAt: string): Promise<void> => {
+    const row = timer("group", incident.workspaceId, incident.id, dueAt);
+    await config.timers.schedule([row]).catch(() => track(config.timers.schedule([row])).catch(() => undefined));
+  };
+
+  const background = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    background.add(work);
+    const forget = () => background.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
+
+  const apply: Engine["apply"] = async (workspaceId, id, op, actor, expectedVersion) => {
+    const eventId = newId("evt");
+    let change: ChangeInput | null = null;
+    const incident = await store.mutate(workspaceId, id, (current) => {
+      const now_ = now();
+      const result = applyOperation(current, op, { actor, now: now_, activityId: newId("act"), expectedVersion, flapping: config.noise.flapping });
+      change = result && { workspaceId, incidentId: id, event: result.event, at: result.activity?.at ?? (now_ > current.updatedAt ? now_ : current.updatedAt), incident: result.incident, previous: current };
+      return result;
+    });
+    if (change) {
+      const committed = change as ChangeInput;
+      config.committed(committed);
+      emit(`incident.${committed.event}`, eventId, incident, committed.previous!);
+    }
+    return { incident, change };
   };
 
   // the spool writes the reports it keeps through ingestAt, each as of its own time; ingestAt's
@@ -288,6 +346,14 @@ export function createEngine(config: EngineConfig): Engine {
     run,
     ingest: ingest as Engine["ingest"],
     emit,
+    apply,
+    noise: config.noise,
+    timers: config.timers,
+    silences: config.silences,
+    track,
+    async idle() {
+      while (background.size > 0) await Promise.allSettled([...background]);
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -299,6 +365,7 @@ export function createEngine(config: EngineConfig): Engine {
       } else {
         await Promise.allSettled([...inFlight]);
       }
+      await Promise.allSettled([...background]);
       await config.delivery.close();
       events.clear();
       const users = (storeUsers.get(store) ?? 1) - 1;

@@ -18,6 +18,10 @@ import { createDelivery, type Deliveries } from "./notifiers/delivery.js";
 import { memoryOutbox } from "./stores/memory-outbox.js";
 import { RoutesSchema } from "./notifiers/routing.js";
 import { DEFAULT_SPOOL, SpoolOptionsSchema, type SpoolOptions } from "./spool/options.js";
+import { NoiseOptionsSchema, type NoiseOptionsInput } from "./core/noise.js";
+import { memorySilences, memoryTimers } from "./stores/memory-noise.js";
+import { createNoiseViews } from "./notifiers/noise-view.js";
+import { createTimerRunner, type TimerRunner } from "./noise/timers.js";
 
 /** How signals are merged into incidents. */
 export interface DedupOptions {
@@ -88,6 +92,18 @@ export interface IncidentsOptions {
    *   report resolves); the next start writes what a previous process left. One process per file.
    */
   spool?: SpoolOptions | false;
+  /**
+   * Noise control: it holds back notifications, never incidents (guide 9).
+   * - `groups`: incidents that match a rule and share its `by` fields within `windowMs` become
+   *   members of one group incident, which notifies for them (`minIncidents`, default 2). A
+   *   matching incident's first notification waits `windowMs` for its group to form.
+   * - `inhibit`: while an open incident matches `source`, incidents matching `target` with the
+   *   same `equal` fields notify nobody.
+   * - `flapping`: an incident that resolves and reopens again and again is marked flapping
+   *   (Icinga 2's weighted algorithm: starts above `high` percent, default 30, stops below `low`,
+   *   default 25); it then notifies only that it started and stopped flapping. `false` turns it off.
+   */
+  noise?: NoiseOptionsInput;
 }
 
 /** The incident system: report signals, operate on incidents, listen to changes. */
@@ -118,6 +134,17 @@ export interface Incidents {
    * Live views tail it (`read({ after: lastSeq })`); `head()` is where a new reader starts.
    * @experimental
    */
+  /**
+   * Fires every durable timer due at the clock's `now()` (group windows, snooze and silence ends)
+   * and resolves once their changes are committed, to how many fired. A process with routes does
+   * this by itself on each poll; with `fakeClock`, call it after `clock.advance(ms)`.
+   */
+  runDue(): Promise<number>;
+  /**
+   * Resolves once the notifications planned so far have been sent (or failed and been scheduled
+   * for a retry): `clock.advance(ms); await incidents.runDue(); await incidents.settle()`.
+   */
+  settle(): Promise<void>;
   readonly feed: {
     /** Changes after `after` (default 0), oldest first; `limit` 1-1000 (default 100); optionally of one workspace. */
     read(query?: { after?: number; workspaceId?: string; limit?: number }): Promise<Change[]>;
@@ -175,6 +202,7 @@ const OptionsSchema = z.object({
     .strict()
     .optional(),
   spool: SpoolOptionsSchema.optional(),
+  noise: NoiseOptionsSchema.optional(),
 });
 
 const FeedQuerySchema = z
@@ -193,7 +221,8 @@ const FeedQuerySchema = z
  * ```
  */
 export function createIncidents(options: IncidentsOptions = {}): Incidents {
-  parseOrThrow(OptionsSchema, options, "createIncidents options");
+  const parsed = parseOrThrow(OptionsSchema, options, "createIncidents options");
+  const noise = parsed.noise ?? NoiseOptionsSchema.parse({});
   const onError = options.onError ?? ((error: unknown, event: IncidentEvent) => console.error(`agent-incidents: a handler of ${event.type} failed`, error));
   const events = new IncidentEvents(onError);
   const store = options.store ?? memoryStore();
@@ -202,6 +231,10 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
   // a store without a feed and outbox of its own gets them in this process's memory
   const local = store.outbox ? null : memoryOutbox();
   const feed = store.feed ?? local?.feed ?? memoryOutbox().feed;
+  const timers = store.timers ?? memoryTimers();
+  const silences = store.silences ?? memorySilences();
+  const now = () => engine.now();
+  let runner: TimerRunner | undefined;
   const delivery = createDelivery({
     routes: options.routes ?? [],
     outbox: store.outbox ?? local!.outbox,
@@ -218,6 +251,8 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
     leaseMs: options.delivery?.leaseMs ?? 60_000,
     retentionMs: options.delivery?.retentionMs ?? 7 * 86_400_000,
     strandedAfterMs: options.delivery?.strandedAfterMs ?? 60 * 60 * 1000,
+    views: createNoiseViews({ store, silences, inhibit: noise.inhibit, now }),
+    runTimers: () => runner?.runDue() ?? Promise.resolve(0),
   });
   const engine = createEngine({
     store,
@@ -240,7 +275,11 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
     redact: options.redact ?? {},
     snapshotEvents: options.snapshotEvents ?? DEFAULT_SNAPSHOT_EVENTS,
     spool: options.spool === false ? null : { ...DEFAULT_SPOOL, filename: undefined, ...options.spool, closeTimeoutMs: options.delivery?.closeTimeoutMs ?? 5000 },
+    noise,
+    timers,
+    silences,
   });
+  runner = createTimerRunner(engine, `tmr_${ulidFactory()()}`);
 
   return {
     reporter: (scope) => createReporter(engine, scope),
@@ -260,6 +299,12 @@ export function createIncidents(options: IncidentsOptions = {}): Incidents {
         }),
       head: () => engine.run(() => feed.head()),
     },
+    runDue: () => engine.run(() => runner!.runDue()),
+    settle: () =>
+      engine.run(async () => {
+        await engine.idle();
+        await delivery.settle();
+      }),
     close: () => engine.close(),
   };
 }

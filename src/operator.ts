@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Permission } from "./core/access.js";
 import { describeError, ForbiddenError, NotFoundError, ValidationError } from "./core/errors.js";
 import type { Activity, ActivityActor, Counts, Incident, IncidentDetail, Occurrence, Snapshot } from "./core/incident.js";
-import { applyOperation, type Operation } from "./core/operations.js";
+import type { Operation } from "./core/operations.js";
 import { decodeCursor, emptyCounts, ListQuerySchema, pageOf, type ListQueryInput, type Page } from "./core/query.js";
 import {
   ActorSchema,
@@ -26,7 +26,9 @@ import { cleanValue } from "./core/redact.js";
 import { computeStats, type IncidentStats } from "./core/stats.js";
 import { capRecord, type Engine } from "./engine.js";
 import type { RunTimeline } from "./run-source.js";
-import type { ChangeInput } from "./core/notification.js";
+import type { QuietReason } from "./core/noise.js";
+import { createQuietReader, createSilences, SnoozeSchema, type Silences, type SnoozeInput } from "./noise/operator.js";
+import { timer } from "./core/noise.js";
 
 
 /** An optimistic-concurrency guard: fail with `ConflictError` unless the incident is at this version. */
@@ -106,6 +108,9 @@ export interface IncidentContext {
 }
 
 /** The operator side, bound to one actor: scoped to its workspace, checked against its role. */
+/** An incident as `list()` returns it: with why it is quiet (noise control), or `quiet: null`. */
+export type ListedIncident = Incident & { quiet: QuietReason | null };
+
 export interface Operator {
   /** The validated actor every call acts as. */
   readonly actor: Readonly<Actor>;
@@ -118,7 +123,7 @@ export interface Operator {
    * One page of the workspace's incidents matching `query`, most severe first by default; pass its
    * `nextCursor` as `cursor` for the next. Needs `read`.
    */
-  list(query?: ListQueryInput): Promise<Page>;
+  list(query?: ListQueryInput): Promise<Page<ListedIncident>>;
   /**
    * How many incidents there are of each severity in each status (every cell present), optionally
    * for one agent. Needs `read`.
@@ -152,6 +157,14 @@ export interface Operator {
   resolve(id: string, resolution: ResolveInput): Promise<Incident>;
   /** Reopens a resolved incident as a new episode, optionally saying why; a pinned severity is unpinned. Needs `resolve`. */
   reopen(id: string, reason?: string, guard?: VersionGuard): Promise<Incident>;
+  /**
+   * Snoozes an acknowledged or investigating incident: it notifies nobody until `until`, when it
+   * returns to open and is notified again (a durable timer). A resolve or a reassignment cancels
+   * it. Audited with `reason`. Needs `triage`.
+   */
+  snooze(id: string, options: SnoozeInput, guard?: VersionGuard): Promise<Incident>;
+  /** Silences: hold back the notifications of matching incidents for a while. Need `silence`. */
+  readonly silences: Silences;
 }
 
 export function createOperator(engine: Engine, actorInput: unknown): Operator {
@@ -189,24 +202,39 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
   };
 
   /** Runs one operator operation; `build` validates the arguments after the role check. */
-  const mutate = (permission: Permission, idInput: unknown, build: () => { op: Operation; expectedVersion?: number | undefined }) =>
+  const mutate = (permission: Permission, idInput: unknown, build: () => { op: Operation; expectedVersion?: number | undefined }, after?: (incident: Incident, changed: boolean) => Promise<void>) =>
     guarded(permission, async () => {
       const id = parseArgument(IdSchema, idInput, "id");
       const { op, expectedVersion } = build();
-      const eventId = engine.newId("evt");
-      let change: ChangeInput | null = null;
-      const incident = await engine.store.mutate(ws, id, (current) => {
-        const result = applyOperation(current, op, { actor: who, now: engine.now(), activityId: engine.newId("act"), expectedVersion });
-        change = result && { workspaceId: ws, incidentId: id, event: result.event, at: result.activity.at, incident: result.incident, previous: current };
-        return result;
-      });
-      if (change) {
-        const previous = (change as ChangeInput).previous!;
-        engine.committed(change);
-        engine.emit(`incident.${(change as ChangeInput).event}`, eventId, incident, previous);
-      }
+      const { incident, change } = await engine.apply(ws, id, op, who, expectedVersion);
+      if (after) await after(incident, change !== null);
       return incident;
     });
+  const quiet = createQuietReader(engine);
+  const silences = createSilences(engine, ws, who);
+  const silenceGuard = <A extends unknown[], T>(body: (...args: A) => Promise<T>) => (...args: A) => guarded("silence", () => body(...args));
+
+  /**
+   * After a resolve: a group's open members resolve with it (each audited, by the same operator),
+   * and silences that last until this incident resolves end (their re-send is a timer due now).
+   */
+  const afterResolve = async (incident: Incident, changed: boolean): Promise<void> => {
+    if (!changed || !incident.resolution) return;
+    const ending = (await engine.silences.list({ workspaceId: ws, limit: 1000 })).filter((s) => s.untilResolved === incident.id && s.expiredAt === null);
+    if (ending.length > 0) await engine.timers.schedule(ending.map((s) => timer("silence", ws, s.id, engine.now())));
+    if (incident.kind !== "group") return;
+    for (;;) {
+      const members = await engine.store.list(ws, { groupId: incident.id, status: ["open", "acknowledged", "investigating"], sort: "recency", limit: 500 });
+      if (members.length === 0) return;
+      for (const member of members) {
+        await engine.apply(ws, member.id, { type: "resolve", resolution: incident.resolution }, who).catch((error: unknown) => {
+          // a member resolved or changed meanwhile is left as it is
+          if ((error as { code?: unknown } | null)?.code !== "INVALID_TRANSITION") throw error;
+        });
+      }
+      if (members.length < 500) return;
+    }
+  };
   /** The RunSource's answer, bounded, checked and redacted; never a rejection, never a hang. */
   const loadRun = async (runId: string, agentId: string | null): Promise<Pick<IncidentContext, "run" | "runError">> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -241,8 +269,11 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
       guarded("read", async () => {
         const q = parseOrThrow(ListQuerySchema, query ?? {}, "list query");
         const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.sort);
-        const items = await engine.store.list(ws, { ...q, after });
-        return pageOf(items, q);
+        const { group, ...rest } = q;
+        const items = await engine.store.list(ws, { ...rest, groupId: group, after });
+        const page = pageOf(items, q);
+        const reasons = await quiet(ws, page.items);
+        return { ...page, items: page.items.map((item) => ({ ...item, quiet: reasons.get(item.id) ?? null })) };
       }),
     counts: (filter) =>
       guarded("read", async () => {
@@ -255,7 +286,8 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
     get: (idInput) =>
       guarded("read", async () => {
         const { incident, activity, occurrenceLog } = await load(parseArgument(IdSchema, idInput, "id"));
-        return { ...incident, activity, occurrenceLog };
+        const reasons = await quiet(ws, [incident]);
+        return { ...incident, activity, occurrenceLog, quiet: reasons.get(incident.id) ?? null };
       }),
     context: (idInput, options) =>
       guarded("read", async () => {
@@ -301,10 +333,31 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
         ),
       ),
     resolve: (id, input) =>
-      mutate("resolve", id, () => {
-        const { expectedVersion, ...resolution } = parseOrThrow(ResolveSchema, input, "resolution");
-        return { op: { type: "resolve", resolution: { ...resolution, note: engine.text(resolution.note) } }, expectedVersion };
+      mutate(
+        "resolve",
+        id,
+        () => {
+          const { expectedVersion, ...resolution } = parseOrThrow(ResolveSchema, input, "resolution");
+          return { op: { type: "resolve", resolution: { ...resolution, note: engine.text(resolution.note) } }, expectedVersion };
+        },
+        afterResolve,
+      ),
+    snooze: (idInput, options, guard) =>
+      guarded("triage", async () => {
+        const id = parseArgument(IdSchema, idInput, "id");
+        const s = parseOrThrow(SnoozeSchema, toPlain(options, "snooze options"), "snooze options");
+        const expectedVersion = parseOrThrow(VersionGuardSchema, guard, "options")?.expectedVersion;
+        if (s.until <= engine.now()) throw new ValidationError("snooze options", [{ path: ["until"], message: "is in the past: a snooze must end after now", code: "custom" }]);
+        // the timer first: a snooze written without one would never end (one left over from a failed write finds nothing to do)
+        await engine.timers.schedule([timer("snooze", ws, id, s.until)]);
+        const { incident } = await engine.apply(ws, id, { type: "snooze", until: s.until, reason: engine.text(s.reason) }, who, expectedVersion);
+        return incident;
       }),
+    silences: {
+      create: silenceGuard(silences.create),
+      list: silenceGuard(silences.list),
+      expire: silenceGuard(silences.expire),
+    },
     reopen: (id, reason, guard) =>
       mutate("resolve", id, () =>
         withGuard({ type: "reopen", reason: nullableText(parseArgument(ReasonSchema.optional(), reason, "reason")) }, guard),

@@ -1,13 +1,13 @@
 import type { Actor, Role } from "./schemas.js";
 
 /** What an operator call needs the actor to be allowed to do. */
-export type Permission = "read" | "note" | "triage" | "resolve" | "escalate";
+export type Permission = "read" | "note" | "triage" | "resolve" | "escalate" | "silence";
 
 const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: ["read"],
   approver: ["read", "note"],
-  operator: ["read", "note", "triage", "resolve", "escalate"],
-  admin: ["read", "note", "triage", "resolve", "escalate"],
+  operator: ["read", "note", "triage", "resolve", "escalate", "silence"],
+  admin: ["read", "note", "triage", "resolve", "escalate", "silence"],
 };
 
 /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GroupInfoSchema, NoiseStateSchema, QUIET_NONE, type QuietReason } from "./noise.js";
 import {
   EnvironmentSchema,
   JsonRecordSchema,
@@ -81,6 +82,14 @@ export const IncidentSchema = z.object({
   tags: z.array(z.string()),
   /** Every episode, oldest first; the last is the current one. */
   episodes: z.array(EpisodeSchema).min(1),
+  /** The group incident this one is a member of: the group notifies, members do not. */
+  groupId: z.string().nullable().default(null),
+  /** The grouping rule and key this incident would group under (members and their group share it). */
+  groupKey: z.string().nullable().default(null),
+  /** On a group incident (`kind: "group"`): the rule, the shared fields and the members' agents. */
+  group: GroupInfoSchema.nullable().default(null),
+  /** Held for its group window, snoozed, flapping. */
+  noise: NoiseStateSchema.default(() => ({ ...QUIET_NONE, samples: [] })),
 });
 /** An incident as stores and the operator API return it: JSON-safe, times as ISO-8601 UTC strings. */
 export type Incident = z.infer<typeof IncidentSchema>;
@@ -96,6 +105,9 @@ export const ACTIVITY_TYPES = [
   "note_added",
   "resolved",
   "reopened",
+  "grouped",
+  "snoozed",
+  "unsnoozed",
 ] as const;
 /** Validates an activity type: one of {@link ACTIVITY_TYPES}. */
 export const ActivityTypeSchema = z.enum(ACTIVITY_TYPES);
@@ -157,7 +169,7 @@ export const SnapshotSchema = z.object({
 export type Snapshot = z.infer<typeof SnapshotSchema>;
 
 /** What `get(id)` returns. `occurrences` stays the count; the log is `occurrenceLog`. */
-export type IncidentDetail = Incident & { activity: Activity[]; occurrenceLog: Occurrence[] };
+export type IncidentDetail = Incident & { activity: Activity[]; occurrenceLog: Occurrence[]; quiet: QuietReason | null };
 
 /** Severity x status counts, every cell present. */
 export type Counts = Record<z.infer<typeof SeveritySchema>, Record<z.infer<typeof StatusSchema>, number>>;

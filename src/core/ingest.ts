@@ -4,6 +4,7 @@ import type { Activity, ActivityActor, Incident } from "./incident.js";
 import { maxSeverity } from "./schemas.js";
 import { explainSeverity, formatDuration, isRaise, type RepeatPolicy, type SeverityRule } from "./severity.js";
 import { triggerOf, type Signal } from "./signals.js";
+import { groupOf, QUIET_NONE, sampleFlap, type FlappingOptions, type GroupRule, type NoiseState } from "./noise.js";
 
 /** Outcome of one report: a new incident, an occurrence added, a resolved one reopened, or a retry. */
 export type ReportOutcome = "created" | "recurred" | "reopened" | "duplicate";
@@ -29,6 +30,10 @@ export interface IngestPlanInput {
   rules: readonly SeverityRule[];
   repeat: RepeatPolicy;
   reopenWithinMs: number;
+  /** Grouping rules: a new or reopened incident that matches one waits `windowMs` for its group before notifying. */
+  groups?: readonly GroupRule[] | undefined;
+  /** Flap detection thresholds, or `false` (default: off). */
+  flapping?: FlappingOptions | false | undefined;
 }
 
 /**
@@ -46,7 +51,8 @@ export function decideIngest(input: IngestPlanInput, existing: Incident | null, 
   if (existing === null) return create(input, explained.severity, reason);
 
   const lastSeenAt = existing.lastSeenAt > input.now ? existing.lastSeenAt : input.now;
-  const seen = { occurrences: existing.occurrences + 1, lastSeenAt };
+  const flapping = input.flapping ?? false;
+  const seen = { occurrences: existing.occurrences + 1, lastSeenAt, noise: sampleFlap(existing.noise, existing.status === "resolved", flapping) };
 
   if (existing.status !== "resolved") {
     if (existing.severityPinned || !isRaise(existing.severity, explained.severity)) {
@@ -85,7 +91,10 @@ export function decideIngest(input: IngestPlanInput, existing: Incident | null, 
     version: existing.version + 1,
     updatedAt: input.now,
     episodes: openEpisode(existing.episodes, input.now),
+    // a member that fails again leaves its group, and rejoins one under the same rules
+    groupId: null,
   };
+  incident.noise = held(input, incident, seen.noise);
   return {
     outcome: "reopened",
     incident,
@@ -132,9 +141,25 @@ function create(input: IngestPlanInput, severity: Incident["severity"], severity
     version: 1,
     tags: signal.tags ?? [],
     episodes: openEpisode([], now),
+    groupId: null,
+    groupKey: null,
+    group: null,
+    noise: QUIET_NONE,
   };
+  const group = input.groups?.length ? groupOf(input.groups, incident as Incident) : null;
+  if (group) {
+    incident.groupKey = group.key;
+    incident.noise = { ...QUIET_NONE, samples: [], heldUntil: new Date(Date.parse(now) + group.rule.windowMs).toISOString() };
+  }
   const activity = entry(input, incident, "created", null, { status: "open", severity }, severityReason.explanation);
   return { outcome: "created", incident, activity };
+}
+
+/** The noise state of a reopened incident: held for its group window again when it has a group rule. */
+function held(input: IngestPlanInput, incident: Incident, noise: NoiseState): NoiseState {
+  const group = input.groups?.length ? groupOf(input.groups, incident) : null;
+  if (!group) return { ...noise, heldUntil: null };
+  return { ...noise, heldUntil: new Date(Date.parse(input.now) + group.rule.windowMs).toISOString() };
 }
 
 function entry(
@@ -183,5 +208,9 @@ export function numbered(incident: NewIncident, number: number): Incident {
     version: i.version,
     tags: i.tags,
     episodes: i.episodes,
+    groupId: i.groupId,
+    groupKey: i.groupKey,
+    group: i.group,
+    noise: i.noise,
   };
 }

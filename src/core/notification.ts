@@ -7,7 +7,21 @@ import type { ReportOutcome } from "./ingest.js";
 import type { Operation } from "./operations.js";
 
 /** What a route can listen for. `updated` covers assignments, notes and investigating. */
-export const NOTIFICATION_EVENTS = ["created", "recurred", "acknowledged", "severity_changed", "updated", "resolved", "reopened"] as const;
+export const NOTIFICATION_EVENTS = [
+  "created",
+  "recurred",
+  "acknowledged",
+  "severity_changed",
+  "updated",
+  "resolved",
+  "reopened",
+  "grouped",
+  "snoozed",
+  "unsnoozed",
+  "unsilenced",
+  "flapping_started",
+  "flapping_stopped",
+] as const;
 /** A change a notification route can listen for: one of {@link NOTIFICATION_EVENTS}. */
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -53,7 +67,7 @@ export function changeOfReport(outcome: ReportOutcome, incident: Incident, exist
   if (outcome === "duplicate") return null;
   const event: NotificationEvent = outcome === "created" ? "created" : outcome === "reopened" ? "reopened" : "recurred";
   // a plain recurrence's previous state says nothing a receiver needs: leave it out of the row
-  const keep = existing !== null && (event !== "recurred" || existing.severity !== incident.severity);
+  const keep = existing !== null && (event !== "recurred" || existing.severity !== incident.severity || existing.noise.flapping !== incident.noise.flapping);
   return { workspaceId: incident.workspaceId, incidentId: incident.id, event, at, incident, previous: keep ? existing : null };
 }
 
@@ -66,6 +80,11 @@ export const OPERATION_EVENT: Record<Operation["type"], NotificationEvent> = {
   setSeverity: "severity_changed",
   resolve: "resolved",
   reopen: "reopened",
+  snooze: "snoozed",
+  unsnooze: "unsnoozed",
+  release: "created",
+  group: "grouped",
+  unsilence: "unsilenced",
 };
 
 /**

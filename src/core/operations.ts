@@ -1,9 +1,10 @@
-import { ConflictError } from "./errors.js";
+import { ConflictError, InvalidTransitionError } from "./errors.js";
 import type { Activity, ActivityActor, Incident } from "./incident.js";
 import { openEpisode, updateEpisode } from "./episodes.js";
 import { assertTransition } from "./lifecycle.js";
 import { OPERATION_EVENT, type NotificationEvent } from "./notification.js";
 import type { Resolution, Severity } from "./schemas.js";
+import { sampleFlap, type FlappingOptions, type NoiseState } from "./noise.js";
 
 /** An operator's change to one incident. */
 export type Operation =
@@ -13,7 +14,24 @@ export type Operation =
   | { type: "addNote"; note: string }
   | { type: "setSeverity"; severity: Severity; reason: string }
   | { type: "resolve"; resolution: Resolution }
-  | { type: "reopen"; reason: string | null };
+  | { type: "reopen"; reason: string | null }
+  | { type: "snooze"; until: string; reason: string }
+  | SystemOperation;
+
+/**
+ * Changes the library makes by itself when a durable timer fires or a group forms. Each is a no-op
+ * (`null`) when the incident is no longer in the state the timer was set for, so a timer that
+ * fires twice changes nothing the second time.
+ */
+export type SystemOperation =
+  /** A snooze ran out: back to open, and notified again. */
+  | { type: "unsnooze"; until: string }
+  /** The group window ran out without a group: the held notification goes out. No audit entry. */
+  | { type: "release"; until: string }
+  /** Joins a group incident: the group notifies from now on. */
+  | { type: "group"; groupId: string; groupNumber: number }
+  /** A silence ended: the incident's current state is sent once. No audit entry, no version. */
+  | { type: "unsilence" };
 
 export interface OperationContext {
   actor: ActivityActor;
@@ -21,12 +39,15 @@ export interface OperationContext {
   now: string;
   activityId: string;
   expectedVersion?: number | undefined;
+  /** Flap detection thresholds: a resolve and a reopen are state changes. */
+  flapping?: FlappingOptions | false | undefined;
 }
 
 /** The incident after an operation and the one activity entry recording it. */
 export interface OperationResult {
   incident: Incident;
-  activity: Activity;
+  /** `null` for a system change that the audit does not record (a held notification released). */
+  activity: Activity | null;
   /** The change as the feed and notifications name it. */
   event: NotificationEvent;
 }
@@ -68,6 +89,9 @@ export function applyOperation(current: Incident, op: Operation, context: Operat
     };
     return { incident, activity, event: OPERATION_EVENT[op.type] };
   };
+  const noise = (patch: Partial<NoiseState>): NoiseState => ({ ...current.noise, ...patch });
+  const unsnoozed = { snoozedUntil: null, snoozeReason: null };
+  const quiet = (): Pick<OperationResult, "activity"> & { incident: Incident } => ({ incident: current, activity: null });
   const status = (to: Incident["status"]) => {
     assertTransition(current.status, to);
     return { before: { status: current.status }, after: { status: to } };
@@ -91,7 +115,13 @@ export function applyOperation(current: Incident, op: Operation, context: Operat
       const s = status("resolved");
       return change(
         "resolved",
-        { status: "resolved", resolvedAt: ctx.now, resolution: op.resolution, episodes: updateEpisode(current.episodes, { resolvedAt: ctx.now }) },
+        {
+          status: "resolved",
+          resolvedAt: ctx.now,
+          resolution: op.resolution,
+          episodes: updateEpisode(current.episodes, { resolvedAt: ctx.now }),
+          noise: sampleFlap(noise({ ...unsnoozed, heldUntil: null }), true, ctx.flapping ?? false),
+        },
         s.before,
         { ...s.after, resolution: op.resolution },
         op.resolution.note,
@@ -101,7 +131,16 @@ export function applyOperation(current: Incident, op: Operation, context: Operat
       const s = status("open");
       return change(
         "reopened",
-        { status: "open", resolution: null, resolvedAt: null, acknowledgedAt: null, severityPinned: false, episodes: openEpisode(current.episodes, ctx.now) },
+        {
+          status: "open",
+          resolution: null,
+          resolvedAt: null,
+          acknowledgedAt: null,
+          severityPinned: false,
+          episodes: openEpisode(current.episodes, ctx.now),
+          groupId: null,
+          noise: sampleFlap(noise(unsnoozed), true, ctx.flapping ?? false),
+        },
         { ...s.before, resolution: current.resolution },
         s.after,
         op.reason,
@@ -109,7 +148,8 @@ export function applyOperation(current: Incident, op: Operation, context: Operat
     }
     case "assign":
       if (op.assignee === current.assignee) return null;
-      return change("assigned", { assignee: op.assignee }, { assignee: current.assignee }, { assignee: op.assignee });
+      // a reassignment hands the incident to someone else: their snooze is not the new owner's
+      return change("assigned", { assignee: op.assignee, noise: noise(unsnoozed) }, { assignee: current.assignee }, { assignee: op.assignee });
     case "addNote":
       return change("note_added", {}, null, null, op.note);
     case "setSeverity": {
@@ -123,6 +163,36 @@ export function applyOperation(current: Incident, op: Operation, context: Operat
         op.reason,
       );
     }
+    case "snooze": {
+      if (current.status !== "acknowledged" && current.status !== "investigating") {
+        const error = new InvalidTransitionError(current.status, "snoozed", ["acknowledged", "investigating"]);
+        error.message = `Cannot snooze an incident that is ${current.status}: only an acknowledged or investigating one can be snoozed`;
+        throw error;
+      }
+      return change(
+        "snoozed",
+        { noise: noise({ snoozedUntil: op.until, snoozeReason: op.reason }) },
+        { snoozedUntil: current.noise.snoozedUntil },
+        { snoozedUntil: op.until },
+        op.reason,
+      );
+    }
+    case "unsnooze": {
+      if (current.noise.snoozedUntil !== op.until || (current.status !== "acknowledged" && current.status !== "investigating")) return null;
+      return change("unsnoozed", { status: "open", noise: noise(unsnoozed) }, { status: current.status, snoozedUntil: op.until }, { status: "open" }, "The snooze ran out");
+    }
+    case "release": {
+      if (current.noise.heldUntil !== op.until) return null;
+      const incident: Incident = { ...current, noise: noise({ heldUntil: null }) };
+      return { incident, activity: null, event: current.episodes.length > 1 ? "reopened" : "created" };
+    }
+    case "group": {
+      if (current.groupId !== null || current.status === "resolved" || current.kind === "group") return null;
+      return change("grouped", { groupId: op.groupId, noise: noise({ heldUntil: null }) }, { groupId: null }, { groupId: op.groupId }, `Joined group #${op.groupNumber}`);
+    }
+    case "unsilence":
+      if (current.status === "resolved") return null;
+      return { ...quiet(), event: "unsilenced" };
   }
 }
 

@@ -54,6 +54,10 @@ export const ListQuerySchema = z
     kind: oneOrMany(KindSchema, `one of ${KINDS.join(", ")}`).optional(),
     agentId: oneOrMany(IdSchema, "an agent id (1 to 200 characters, no NUL or unpaired surrogates)").optional(),
     runId: IdSchema.optional(),
+    /** Only the members of this group incident. */
+    group: IdSchema.optional(),
+    /** Include group members (left out by default: their group stands for them). */
+    members: z.boolean().optional(),
     sort: z.enum(["severity", "recency"]).default("severity"),
     limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
     cursor: z.string().min(1).max(1000).optional(),
@@ -69,6 +73,15 @@ export interface ListQuery {
   kind?: Kind[] | undefined;
   agentId?: string[] | undefined;
   runId?: string | undefined;
+  /**
+   * Members of groups (incidents with a `groupId`) are left out unless `members` is true or
+   * `groupId` names their group.
+   */
+  members?: boolean | undefined;
+  /** Only the members of this group incident. */
+  groupId?: string | undefined;
+  /** Only incidents with this `groupKey` (members, candidates and their group). */
+  groupKey?: string | undefined;
   sort: "severity" | "recency";
   limit: number;
   /** Decoded position after which the page starts. */
@@ -135,7 +148,9 @@ export function matchesQuery(incident: Incident, query: Omit<ListQuery, "sort" |
     (!query.status || query.status.includes(incident.status)) &&
     (!query.kind || query.kind.includes(incident.kind)) &&
     (!query.agentId || (incident.agentId !== null && query.agentId.includes(incident.agentId))) &&
-    (!query.runId || incident.runId === query.runId)
+    (!query.runId || incident.runId === query.runId) &&
+    (query.groupId !== undefined ? incident.groupId === query.groupId : query.members === true || incident.groupId === null) &&
+    (query.groupKey === undefined || incident.groupKey === query.groupKey)
   );
 }
 

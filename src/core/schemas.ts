@@ -17,7 +17,7 @@ export const StatusSchema = z.enum(STATUSES);
 /** Where an incident is in its lifecycle: open, acknowledged, investigating or resolved. */
 export type Status = z.infer<typeof StatusSchema>;
 
-/** Incident kinds, one per signal kind; `manual` is an operator's escalation. */
+/** Incident kinds, one per signal kind; `manual` is an operator's escalation, `group` gathers incidents that fail alike. */
 export const KINDS = [
   "policy_blocked",
   "execution_failed",
@@ -25,6 +25,7 @@ export const KINDS = [
   "agent_error",
   "anomaly",
   "manual",
+  "group",
 ] as const;
 /** Validates an incident kind: one of {@link KINDS}. */
 export const KindSchema = z.enum(KINDS);

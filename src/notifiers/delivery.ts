@@ -14,6 +14,7 @@ import { IdSchema, parseArgument } from "../core/schemas.js";
 import type { Outbox } from "../stores/contract.js";
 import type { RetryPolicy, Route } from "./contract.js";
 import { createPlanner } from "./planner.js";
+import type { NoiseViews } from "./noise-view.js";
 import { backoff, createLane, type Lane, type Target } from "./worker.js";
 
 export { backoff };
@@ -43,6 +44,10 @@ export interface DeliveryOptions {
   retentionMs: number;
   /** Pending entries of a notifier no process has had for this long are given up on and reported (default 1 h). */
   strandedAfterMs: number;
+  /** Noise control's silences and inhibitions, read before each plan. */
+  views?: NoiseViews | undefined;
+  /** Fires the durable timers that are due; run on each poll by a process that delivers. */
+  runTimers?: (() => Promise<unknown>) | undefined;
 }
 
 /** Dead letters and re-sending, as `incidents.deliveries` offers them. */
@@ -62,6 +67,12 @@ export interface Delivery {
   readonly active: boolean;
   /** A change was committed in this process: plan and send it soon. */
   poke(): void;
+  /**
+   * Resolves once what was committed so far is planned, and every notifier has sent (or failed
+   * and scheduled a retry of) each entry that is due. Entries waiting for a later retry or digest
+   * are not waited for.
+   */
+  settle(): Promise<void>;
   readonly deliveries: Deliveries;
   /** Delivers what is due within the deadline, gives back claims, reports what is lost. */
   close(): Promise<void>;
@@ -101,11 +112,38 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   let planTimer: ReturnType<typeof setTimeout> | undefined;
   let planAt = Number.POSITIVE_INFINITY;
 
+  /** Workspaces the last plans met: their noise views are read before the next plan. */
+  const recent = new Set<string>();
+  const planRound = async (): Promise<number> => {
+    const views = options.views;
+    if (!views) return outbox.plan(PLAN_BATCH, (changes, notified) => planner.plan(changes, notified));
+    views.reset();
+    await views.load(recent);
+    for (let attempt = 0; ; attempt++) {
+      let missing: string[] = [];
+      try {
+        return await outbox.plan(PLAN_BATCH, (changes, notified) => {
+          missing = [...new Set(changes.map((c) => c.workspaceId))].filter((id) => !views.has(id));
+          // nothing is written: the views are read, and the plan runs again
+          if (missing.length > 0) throw new Error("noise views to read first");
+          return planner.plan(changes, notified, views.quiet);
+        });
+      } catch (error) {
+        if (missing.length === 0 || attempt >= 3) throw error;
+        for (const id of missing) {
+          if (recent.size >= 1000) recent.delete(recent.values().next().value!);
+          recent.add(id);
+        }
+        await views.load(missing);
+      }
+    }
+  };
+
   const planOnce = async (): Promise<void> => {
     for (;;) {
       let planned = 0;
       try {
-        planned = await outbox.plan(PLAN_BATCH, (changes, notified) => planner.plan(changes, notified));
+        planned = await planRound();
       } catch {
         return; // the database is away: the next poll plans them
       }
@@ -133,7 +171,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     planAt = Date.now() + ms;
     planTimer = setTimeout(() => {
       planAt = Number.POSITIVE_INFINITY;
-      void plan().finally(() => schedulePlan(options.pollMs));
+      const timers = options.runTimers ? options.runTimers().catch(() => undefined) : Promise.resolve();
+      void timers.then(plan).finally(() => schedulePlan(options.pollMs));
     }, ms);
     planTimer.unref?.();
   };
@@ -219,6 +258,11 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   return {
     active,
     deliveries,
+    async settle() {
+      if (!active || closing) return;
+      await plan();
+      await Promise.all([...lanes.values()].map((lane) => lane.settled()));
+    },
     poke() {
       // a few milliseconds' wait gathers a burst of reports into one plan; a steady stream of
       // commits never postpones a plan that is already due

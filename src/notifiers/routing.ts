@@ -62,6 +62,27 @@ export function routeMatches(route: Route, event: NotificationEvent, incident: I
     (route.agents === undefined || (incident.agentId !== null && route.agents.includes(incident.agentId))) &&
     (route.environments === undefined || route.environments.includes(incident.environment)) &&
     (route.workspaces === undefined || route.workspaces.includes(incident.workspaceId)) &&
-    (route.events === undefined || route.events.includes(event))
+    eventPasses(route.events, event)
   );
+}
+
+/**
+ * Whether a route's `events` filter lets `event` through. A notice that an incident is loud
+ * again (a snooze or silence ended) passes where `created` or `reopened` does: it is the page that
+ * was held back. A grouped member and flapping notices pass where `updated` does.
+ */
+export function eventPasses(events: readonly NotificationEvent[] | undefined, event: NotificationEvent): boolean {
+  if (events === undefined || events.includes(event)) return true;
+  switch (event) {
+    case "unsilenced":
+    case "unsnoozed":
+      return events.includes("created") || events.includes("reopened");
+    case "grouped":
+    case "snoozed":
+    case "flapping_started":
+    case "flapping_stopped":
+      return events.includes("updated");
+    default:
+      return false;
+  }
 }

@@ -41,6 +41,8 @@ export interface Lane {
   wake(): void;
   /** Delivers what is due, then resolves (does not wait for retries or an open breaker). */
   drain(): Promise<void>;
+  /** Resolves once a claim that began after this call found nothing due (or the notifier is paused). */
+  settled(): Promise<void>;
   /** Stops: aborts the try in flight, hands back what it holds; resolves once the loop ended. */
   stop(): Promise<void>;
 }
@@ -174,28 +176,47 @@ export function createLane(target: Target, options: LaneOptions): Lane {
     return true;
   };
 
+  /** Waiters of `settled()`, with the step count when they asked: a later step's idleness answers them. */
+  let waiters: Array<{ after: number; resolve: () => void }> = [];
+  let steps = 0;
+  const answer = (started: number) => {
+    const left: typeof waiters = [];
+    for (const w of waiters) (w.after < started ? w.resolve : () => left.push(w))();
+    waiters = left;
+  };
+
   const loop = (async () => {
     while (!stopped) {
       woken = false;
       const wait = openUntil - Date.now();
       if (wait > 0) {
+        // the breaker is open: what is due waits for the probe, so nothing more settles now
+        answer(Number.POSITIVE_INFINITY);
         if (draining) return;
         await sleep(wait);
         continue;
       }
       let worked = false;
+      const started = ++steps;
       try {
         worked = await step();
       } catch {
         // a notifier that broke something outside its tries: the lease brings its claims back
       }
       if (worked) continue;
+      answer(started);
       if (draining) return;
       const idle = Math.min(options.pollMs, Math.max(1, nextDue - Date.now()));
       if (nextDue <= Date.now() + idle) nextDue = Number.POSITIVE_INFINITY;
       await sleep(idle);
     }
   })();
+
+  let finished = false;
+  void loop.then(() => {
+    finished = true;
+    answer(Number.POSITIVE_INFINITY);
+  });
 
   return {
     wake() {
@@ -207,8 +228,15 @@ export function createLane(target: Target, options: LaneOptions): Lane {
       this.wake();
       await loop;
     },
+    settled() {
+      if (stopped || finished) return Promise.resolve();
+      const done = new Promise<void>((resolve) => waiters.push({ after: steps, resolve }));
+      this.wake();
+      return done;
+    },
     async stop() {
       stopped = true;
+      answer(Number.POSITIVE_INFINITY);
       wakeUp?.();
       for (const controller of controllers) controller.abort(new DeliveryError("closing", { retryable: true }));
       await loop;

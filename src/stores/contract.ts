@@ -3,8 +3,53 @@ import type { IngestDecision, ReportOutcome } from "../core/ingest.js";
 import type { OperationResult } from "../core/operations.js";
 import type { ListQuery } from "../core/query.js";
 import type { Change, ChangeInput, ClaimedDelivery, DeliveryRecord, DeliveryStatus, OutboxEntry } from "../core/notification.js";
+import type { ActivityActor } from "../core/incident.js";
+import type { Silence, Timer } from "../core/noise.js";
 
-export type { Change, ChangeInput, ClaimedDelivery, DeliveryRecord, DeliveryStatus, OutboxEntry };
+export type { Change, ChangeInput, ClaimedDelivery, DeliveryRecord, DeliveryStatus, OutboxEntry, Silence, Timer };
+
+/**
+ * Durable timers: group windows, snooze ends, silence ends. A timer is a row; whichever process
+ * delivers claims the due ones with a lease, fires them, and deletes them. What a timer does is
+ * checked against the incident's or silence's state when it fires, so a timer fired twice (a
+ * lease that ran out mid-fire) changes nothing the second time.
+ */
+export interface TimerStore {
+  /** Writes the timers; a timer with the id of an existing one replaces it (moves it, unclaimed). */
+  schedule(timers: readonly Timer[]): Promise<void>;
+  /**
+   * Claims up to `limit` timers due at or before `now` and not leased (or whose lease ran out),
+   * earliest first, for `worker` until `leaseUntil`. Two workers never hold one timer.
+   */
+  claim(request: { worker: string; now: string; leaseUntil: string; limit: number }): Promise<Timer[]>;
+  /**
+   * Deletes the timer once fired, if `worker` still holds it and it still has `dueAt` (one
+   * scheduled again meanwhile stays, unclaimed).
+   */
+  done(id: string, worker: string, dueAt: string): Promise<void>;
+  /** Deletes a timer whatever its state (a snooze cancelled, a silence expired). */
+  cancel(id: string): Promise<void>;
+  /** Timers not yet fired, earliest first, of one workspace or all; for inspection. */
+  list(query: { workspaceId?: string | undefined; limit: number }): Promise<Timer[]>;
+}
+
+/** Silences as the store keeps them. Scoped to a workspace like incidents. */
+export interface SilenceStore {
+  /** Writes a new silence. */
+  create(silence: Silence): Promise<void>;
+  /** The silence, or `null` when it does not exist in the workspace. */
+  get(workspaceId: string, id: string): Promise<Silence | null>;
+  /**
+   * Silences newest first (by `createdAt`, then id): of one workspace (all when left out), and
+   * with `activeAt`, only those in force then (started, not ended, not expired by then).
+   */
+  list(query: { workspaceId?: string | undefined; activeAt?: string | undefined; limit: number }): Promise<Silence[]>;
+  /**
+   * Ends a silence early: sets `expiredAt` and `expiredBy` unless it already has an `expiredAt`.
+   * Resolves to the silence as it now is, or `null` when it does not exist in the workspace.
+   */
+  expire(workspaceId: string, id: string, at: string, by: ActivityActor): Promise<Silence | null>;
+}
 
 /**
  * The durable change feed and outbox of a store. Every committed change (a report that created,
@@ -167,8 +212,8 @@ export interface IncidentStore {
   /**
    * Applies an operator change atomically: reads the incident, calls `apply` with it (it may throw
    * an `IncidentError`: then write nothing and rethrow), and writes the returned incident and
-   * activity entry (and, with an outbox, the result's `deliveries`). `apply` returning `null`
-   * means nothing changed: return the incident as read.
+   * activity entry (a system change such as releasing a held notification has none), and, with a
+   * feed, the change. `apply` returning `null` means nothing changed: return the incident as read.
    * Reject with `NotFoundError` when the id does not exist in the workspace. All or nothing.
    */
   mutate(workspaceId: string, id: string, apply: (current: Incident) => OperationResult | null): Promise<Incident>;
@@ -207,6 +252,13 @@ export interface IncidentStore {
   readonly outbox?: Outbox;
   /** Reads of the change feed; present when `outbox` is. */
   readonly feed?: ChangeFeed;
+  /**
+   * Optional: durable timers. Without them the engine keeps timers in this process's memory (they
+   * do not survive a restart, and only this process fires them).
+   */
+  readonly timers?: TimerStore;
+  /** Optional: silences. Without them the engine keeps silences in this process's memory. */
+  readonly silences?: SilenceStore;
   /**
    * Releases resources once operations in flight have settled. Safe to call twice; every call
    * after it rejects with `ClosedError` (code `CLOSED`), so nothing waits forever.

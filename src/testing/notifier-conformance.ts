@@ -150,5 +150,9 @@ function sampleIncident(number = 1): Incident {
     version: 1,
     tags: [],
     episodes: [{ openedAt: at, acknowledgedAt: null, resolvedAt: null }],
+    groupId: null,
+    groupKey: null,
+    group: null,
+    noise: { heldUntil: null, snoozedUntil: null, snoozeReason: null, flapping: false, samples: [] },
   };
 }

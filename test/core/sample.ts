@@ -33,6 +33,10 @@ export function sampleIncident(overrides: Partial<Incident> = {}): Incident {
     version: 1,
     tags: [],
     episodes: [{ openedAt: "2026-01-01T00:00:00.000Z", acknowledgedAt: null, resolvedAt: null }],
+    groupId: null,
+    groupKey: null,
+    group: null,
+    noise: { heldUntil: null, snoozedUntil: null, snoozeReason: null, flapping: false, samples: [] },
     ...overrides,
   };
 }

@@ -46,6 +46,10 @@ export function incident(overrides: Partial<Incident> = {}): Incident {
     version: 1,
     tags: [],
     episodes: [{ openedAt: at, acknowledgedAt: null, resolvedAt: null }],
+    groupId: null,
+    groupKey: null,
+    group: null,
+    noise: { heldUntil: null, snoozedUntil: null, snoozeReason: null, flapping: false, samples: [] },
     ...overrides,
   };
 }
