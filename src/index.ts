@@ -32,7 +32,9 @@ export type {
   ScopeKeys,
 } from "./reporter.js";
 export { ReporterScopeSchema, RunEndedSchema } from "./reporter.js";
-export type { EscalateInput, IncidentContext, Operator, ResolveInput, VersionGuard } from "./operator.js";
+export type { EscalateInput, IncidentContext, ListedIncident, Operator, ResolveInput, VersionGuard } from "./operator.js";
+export type { SilenceRecord, Silences, SnoozeInput } from "./noise/operator.js";
+export { SnoozeSchema } from "./noise/operator.js";
 export { EscalateSchema } from "./operator.js";
 export type { RunSource, RunTimeline } from "./run-source.js";
 export { defineStore } from "./stores/contract.js";
@@ -50,6 +52,8 @@ export type {
   Outbox,
   OutboxEntry,
   ScanQuery,
+  SilenceStore,
+  TimerStore,
 } from "./stores/contract.js";
 export { memoryStore } from "./stores/memory.js";
 export { ulidFactory } from "./ids.js";

@@ -106,3 +106,32 @@ export type { IngestDecision, NewIncident, ReportOutcome } from "./core/ingest.j
 export type { Operation, OperationResult } from "./core/operations.js";
 export { NOTIFICATION_EVENTS } from "./core/notification.js";
 export type { Notification, NotificationEvent, NotificationType } from "./core/notification.js";
+export { FIELD_PATHS, matches, MatcherSchema } from "./core/matcher.js";
+export type { FieldPath, Matcher, MatcherInput } from "./core/matcher.js";
+export {
+  flapPercent,
+  FLAP_WINDOW,
+  FlappingSchema,
+  GroupInfoSchema,
+  GroupRuleSchema,
+  InhibitRuleSchema,
+  NoiseOptionsSchema,
+  NoiseStateSchema,
+  SilenceInputSchema,
+} from "./core/noise.js";
+export type {
+  FlappingOptions,
+  GroupInfo,
+  GroupRule,
+  GroupRuleInput,
+  InhibitRule,
+  NoiseOptions,
+  NoiseOptionsInput,
+  NoiseState,
+  QuietReason,
+  Silence,
+  SilenceInput,
+  Timer,
+  TimerKind,
+} from "./core/noise.js";
+export type { SystemOperation } from "./core/operations.js";

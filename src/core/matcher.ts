@@ -16,6 +16,29 @@ const oneOrMany = <T extends z.ZodType>(schema: T) =>
 
 const ValueSchema = z.string().min(1, "must not be empty").max(1000, "must be at most 1000 characters");
 
+/**
+ * Tags as `{ key: value }`. Copied into a null-prototype object by hand: a parsed record would
+ * lose a `__proto__` key, and a silence of `{ __proto__: "x" }` would then match every incident.
+ */
+const TagsSchema = z
+  .custom<Record<string, string>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "must be an object of tag names to values" })
+  .transform((tags, ctx) => {
+    const out: Record<string, string> = Object.create(null);
+    const keys = Object.keys(tags);
+    if (keys.length > 50) ctx.addIssue({ code: "custom", message: "must have at most 50 tags" });
+    for (const key of keys) {
+      const value = (tags as Record<string, unknown>)[key];
+      const k = TagSchema.safeParse(key);
+      const v = TagSchema.safeParse(value);
+      if (!k.success || !v.success) {
+        ctx.addIssue({ code: "custom", path: [key], message: "tag names and values must be non-empty text of at most 100 characters" });
+        continue;
+      }
+      out[key] = v.data;
+    }
+    return out;
+  });
+
 /** Validates a {@link Matcher}: at least one field, every value an exact string. */
 export const MatcherSchema = z
   .object({
@@ -27,10 +50,7 @@ export const MatcherSchema = z
     policies: oneOrMany(ValueSchema).optional(),
     errorCodes: oneOrMany(ValueSchema).optional(),
     /** Tags the incident must carry, written `key: value` (tags `key:value` or `key=value` match). */
-    tags: z
-      .record(TagSchema, TagSchema)
-      .refine((tags) => Object.keys(tags).length <= 50, "must have at most 50 tags")
-      .optional(),
+    tags: TagsSchema.optional(),
     fingerprints: oneOrMany(ValueSchema).optional(),
   })
   .strict();
