@@ -276,6 +276,7 @@ export function createEngine(config: EngineConfig): Engine {
       if (held !== null && result.outcome !== "recurred") await scheduleWindow(result.incident, held);
       config.committed(change);
       emit(result.outcome === "created" ? "incident.created" : result.outcome === "reopened" ? "incident.reopened" : "incident.recurred", eventId, result.incident);
+      emitFlap(existing, result.incident);
     }
     return result;
   };
@@ -284,6 +285,12 @@ export function createEngine(config: EngineConfig): Engine {
   const scheduleWindow = async (incident: Incident, dueAt: string): Promise<void> => {
     const row = timer("group", incident.workspaceId, incident.id, dueAt);
     await config.timers.schedule([row]).catch(() => track(config.timers.schedule([row])).catch(() => undefined));
+  };
+
+  /** A change that started or stopped flapping is also told as such. */
+  const emitFlap = (previous: Incident | null, incident: Incident): void => {
+    if (!previous || previous.noise.flapping === incident.noise.flapping) return;
+    emit(incident.noise.flapping ? "incident.flapping_started" : "incident.flapping_stopped", newId("evt"), incident, previous);
   };
 
   const background = new Set<Promise<unknown>>();
@@ -307,6 +314,7 @@ export function createEngine(config: EngineConfig): Engine {
       const committed = change as ChangeInput;
       config.committed(committed);
       emit(`incident.${committed.event}`, eventId, incident, committed.previous!);
+      emitFlap(committed.previous, incident);
     }
     return { incident, change };
   };

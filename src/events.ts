@@ -6,7 +6,7 @@ import type { ReportOutcome } from "./core/ingest.js";
 import type { ReportableSignal } from "./core/signals.js";
 import type { Notification, NotificationEvent } from "./core/notification.js";
 // for the doc link
-import type { NOTIFICATION_EVENTS } from "./core/notification.js";
+import { NOTIFICATION_EVENTS } from "./core/notification.js";
 
 /**
  * Changes of incidents, as `incidents.on(...)` names them: the same names notifications have
@@ -22,13 +22,7 @@ export type ReportSpoolEventType = "report.spooled" | "report.written" | "report
 export type IncidentEventType = IncidentChangeType | "notification.failed" | ReportSpoolEventType;
 
 export const EVENT_TYPES: readonly IncidentEventType[] = [
-  "incident.created",
-  "incident.recurred",
-  "incident.acknowledged",
-  "incident.severity_changed",
-  "incident.updated",
-  "incident.resolved",
-  "incident.reopened",
+  ...NOTIFICATION_EVENTS.map((event) => `incident.${event}` as const),
   "notification.failed",
   "report.spooled",
   "report.written",

@@ -6,6 +6,8 @@ import {
   type Incident,
   type IncidentDetail,
   type IncidentStore,
+  type ListedIncident,
+  type QuietReason,
   type Page,
   type ReportOutcome,
   type Severity,
@@ -27,7 +29,8 @@ describe("public types", () => {
   });
 
   it("operator reads and mutations have the documented shapes", () => {
-    expectTypeOf(ops.list).returns.resolves.toEqualTypeOf<Page<Incident>>();
+    expectTypeOf(ops.list).returns.resolves.toEqualTypeOf<Page<ListedIncident>>();
+    expectTypeOf<ListedIncident["quiet"]>().toEqualTypeOf<QuietReason | null>();
     expectTypeOf(ops.get).returns.resolves.toEqualTypeOf<IncidentDetail>();
     expectTypeOf(ops.counts).returns.resolves.toEqualTypeOf<Counts>();
     expectTypeOf(ops.resolve).returns.resolves.toEqualTypeOf<Incident>();

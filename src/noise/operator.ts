@@ -100,7 +100,8 @@ export function createSilences(engine: Engine, workspaceId: string, who: Activit
 
 /** Reads why incidents are quiet, for the badges of `get()` and `list()`. */
 export function createQuietReader(engine: Engine) {
-  const views = createNoiseViews({ store: engine.store, silences: engine.silences, inhibit: engine.noise.inhibit, now: () => engine.now() });
+  // a read must work even when the host's clock is broken: badges then go by the system clock
+  const views = createNoiseViews({ store: engine.store, silences: engine.silences, inhibit: engine.noise.inhibit, now: () => nowOrSystem(engine) });
   return async (workspaceId: string, incidents: readonly Incident[]): Promise<Map<string, QuietReason>> => {
     const out = new Map<string, QuietReason>();
     if (incidents.length === 0) return out;
@@ -110,11 +111,19 @@ export function createQuietReader(engine: Engine) {
     } catch {
       view = { silences: [], sources: [] };
     }
-    const now = engine.now();
+    const now = nowOrSystem(engine);
     for (const incident of incidents) {
       const reason = quietReason(incident, now, view, engine.noise.inhibit);
       if (reason) out.set(incident.id, reason);
     }
     return out;
   };
+}
+
+function nowOrSystem(engine: Engine): string {
+  try {
+    return engine.now();
+  } catch {
+    return new Date().toISOString();
+  }
 }

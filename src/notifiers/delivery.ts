@@ -260,6 +260,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     deliveries,
     async settle() {
       if (!active || closing) return;
+      // a plan already running may have read the feed before the latest commit: wait it out, then plan
+      while (planning) await planning;
       await plan();
       await Promise.all([...lanes.values()].map((lane) => lane.settled()));
     },

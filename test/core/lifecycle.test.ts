@@ -76,7 +76,7 @@ describe("status lifecycle", () => {
             expect(TRANSITIONS[before.status]).toContain(result.incident.status);
           }
           expect(result.incident.version).toBe(before.version + 1);
-          expect(result.activity.version).toBe(result.incident.version);
+          expect(result.activity?.version).toBe(result.incident.version);
           activity += 1;
           incident = result.incident;
           expect(incident.version).toBe(activity);
@@ -106,6 +106,6 @@ describe("status lifecycle", () => {
     };
     const result = applyOperation(resolved, { type: "reopen", reason: "came back" }, { actor: user, now: "2026-01-01T01:00:00.000Z", activityId: "act_9" });
     expect(result?.incident).toMatchObject({ status: "open", resolution: null, resolvedAt: null, acknowledgedAt: null, severityPinned: false });
-    expect(result?.activity.before).toMatchObject({ resolution: { note: "done" } });
+    expect(result?.activity?.before).toMatchObject({ resolution: { note: "done" } });
   });
 });

@@ -138,7 +138,7 @@ describe("a SQLite database written by schema version 5", () => {
     const check = new Database(file5, { readonly: true });
     const without = check.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%' ORDER BY name").all();
     expect(without.map((r) => (r as { name: string }).name)).toEqual(["activity", "episode_snapshots", "incident_counts", "notified", "notifier_heartbeats", "workspace_counters"]);
-    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 7 });
+    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 8 });
     check.close();
   });
 
@@ -164,7 +164,7 @@ describe("a SQLite database written by schema version 5", () => {
     const check = new Database(file5, { readonly: true });
     const orphans = check.prepare("SELECT count(*) AS n FROM activity WHERE incident_id = ?").get(gone.incident.id);
     expect(orphans).toEqual({ n: 1 });
-    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 7 });
+    expect(check.prepare("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 8 });
     check.close();
   });
 });
