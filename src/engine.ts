@@ -2,7 +2,8 @@
  * The engine behind the reporter and operator APIs. A report's path: the reporter copies the
  * input within bounds (`toPlain`) and validates it with zod; `ingest` cleans it (sanitized,
  * redacted, capped), computes the fingerprint and hands the store an `IngestRequest` whose pure
- * `decide` (core/ingest.ts) says what to write; the store runs it in one transaction and appends
+ * `decide` (core/ingest.ts) says what to write (concurrent reports of one fingerprint go together,
+ * ingest-batcher.ts); the store runs it in one transaction and appends
  * the change to its feed; the engine then tells delivery a change was committed (it plans
  * notifications from the feed, see notifiers/delivery.ts) and emits the event to listeners, each
  * with its own frozen copy.
@@ -25,6 +26,7 @@ import type { Delivery } from "./notifiers/delivery.js";
 import type { IncidentStore } from "./stores/contract.js";
 import type { RunSource } from "./run-source.js";
 import { createSpool, within, type PendingReport } from "./spool/spool.js";
+import { createBatcher } from "./ingest-batcher.js";
 import type { NoiseOptions } from "./core/noise.js";
 import { timer } from "./core/noise.js";
 import { applyOperation, type Operation } from "./core/operations.js";
@@ -234,6 +236,7 @@ export function createEngine(config: EngineConfig): Engine {
    * to listeners. A report kept back while the store was away is applied later through here, with
    * its own time.
    */
+  const ingestOne = createBatcher(store);
   const ingestAt = async (signal: Signal, actor: ActivityActor, at: string): Promise<ReportResult> => {
     const merge = mergesByFingerprint(signal);
     const idempotent = signal.kind !== "manual";
@@ -253,7 +256,7 @@ export function createEngine(config: EngineConfig): Engine {
       flapping: config.noise.flapping,
     };
     let existing: Incident | null = null;
-    const result = await store.ingest({
+    const result = await ingestOne({
       workspaceId: signal.workspaceId,
       kind: signal.kind,
       fingerprint: plan.fingerprint,

@@ -210,6 +210,15 @@ export interface IncidentStore {
   ingest(request: IngestRequest): Promise<IngestResult>;
 
   /**
+   * Optional: applies several reports in one transaction, in the given order, each exactly as
+   * `ingest` would (a later one sees what an earlier one wrote; a duplicate among them is a
+   * `duplicate`). All or nothing: when anything throws, nothing of any of them is kept. The engine
+   * hands it concurrent reports of one fingerprint, so an outage's storm of recurrences costs one
+   * transaction per batch instead of one per report.
+   */
+  ingestMany?(requests: readonly IngestRequest[]): Promise<IngestResult[]>;
+
+  /**
    * Applies an operator change atomically: reads the incident, calls `apply` with it (it may throw
    * an `IncidentError`: then write nothing and rethrow), and writes the returned incident and
    * activity entry (a system change such as releasing a held notification has none), and, with a
