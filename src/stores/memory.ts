@@ -6,6 +6,7 @@ import { emptyCounts, matchesQuery, type ListQuery } from "../core/query.js";
 import { SEVERITIES, STATUSES } from "../core/schemas.js";
 import { changeOfReport } from "../core/notification.js";
 import { defineStore, type IncidentStore, type IngestRequest, type IngestResult } from "./contract.js";
+import { memorySilences, memoryTimers } from "./memory-noise.js";
 import { memoryOutbox } from "./memory-outbox.js";
 import { mergeBuckets, SortedBucket } from "./sorted-bucket.js";
 
@@ -38,6 +39,11 @@ export function memoryStore(): IncidentStore {
   const ids = new Set<string>();
   const changes = memoryOutbox();
   let closed = false;
+  const notClosed = (): void => {
+    if (closed) throw new ClosedError("memory store");
+  };
+  const timers = memoryTimers(notClosed);
+  const silences = memorySilences(notClosed);
 
   const emptyWorkspace = (): Workspace => ({
     lastNumber: 0,
@@ -66,8 +72,10 @@ export function memoryStore(): IncidentStore {
     return ws;
   };
 
-  const bucket = (ws: Workspace, incident: Pick<Incident, "severity" | "status">): SortedBucket => {
-    const key = `${incident.severity}/${incident.status}`;
+  // members of groups have buckets of their own: the default list, which leaves them out, never walks them
+  const bucketKey = (severity: string, status: string, member: boolean): string => `${member ? "member/" : ""}${severity}/${status}`;
+  const bucket = (ws: Workspace, incident: Pick<Incident, "severity" | "status" | "groupId">): SortedBucket => {
+    const key = bucketKey(incident.severity, incident.status, incident.groupId !== null);
     let b = ws.buckets.get(key);
     if (!b) ws.buckets.set(key, (b = new SortedBucket()));
     return b;
@@ -134,6 +142,8 @@ export function memoryStore(): IncidentStore {
     durable: false,
     outbox: changes.outbox,
     feed: changes.feed,
+    timers,
+    silences,
 
     async ingest(request: IngestRequest): Promise<IngestResult> {
       // everything that can throw (decide, snapshot, a repeated id) runs before the first write
@@ -185,8 +195,8 @@ export function memoryStore(): IncidentStore {
       if (result === null) return copyJson(current);
       // apply worked on a copy and built its result fresh: stored as it is, handed out as a copy
       put(ws, result.incident);
-      append(ws.activity, id, result.activity);
-      changes.append({ workspaceId, incidentId: id, event: result.event, at: result.activity.at, incident: result.incident, previous: current });
+      if (result.activity) append(ws.activity, id, result.activity);
+      changes.append({ workspaceId, incidentId: id, event: result.event, at: result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
       return copyJson(result.incident);
     },
 
@@ -211,10 +221,13 @@ export function memoryStore(): IncidentStore {
     async list(workspaceId, query: ListQuery) {
       const ws = read(workspaceId);
       const buckets: SortedBucket[] = [];
+      const members = query.groupId !== undefined ? [true] : query.members === true ? [false, true] : [false];
       for (const severity of query.severity ?? SEVERITIES) {
         for (const status of query.status ?? STATUSES) {
-          const b = ws.buckets.get(`${severity}/${status}`);
-          if (b && b.size > 0) buckets.push(b);
+          for (const member of members) {
+            const b = ws.buckets.get(bucketKey(severity, status, member));
+            if (b && b.size > 0) buckets.push(b);
+          }
         }
       }
       const items: Incident[] = [];

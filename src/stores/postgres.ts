@@ -12,7 +12,17 @@ import { parseOrThrow } from "../core/schemas.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { changeOfReport, type ChangeInput } from "../core/notification.js";
-import { defineStore, type ChangeFeed, type IncidentStore, type IngestRequest, type IngestResult, type Outbox } from "./contract.js";
+import {
+  defineStore,
+  type ChangeFeed,
+  type IncidentStore,
+  type IngestRequest,
+  type IngestResult,
+  type Outbox,
+  type SilenceStore,
+  type TimerStore,
+} from "./contract.js";
+import { lastOfEachId, noiseSql, rowToSilence, rowToTimer, silenceParams, timerParams, type SilenceRow, type TimerRow } from "./sql-noise.js";
 import { changeParams, listParam, outboxParams, outboxSql, rowToChange, rowToDelivery, type ChangeRow, type OutboxRow } from "./sql-outbox.js";
 import { readOnlyPool } from "./postgres-read-only.js";
 import { migrationFailed, pendingMigrations, requireCurrentSchema } from "./sql-migrations.js";
@@ -284,9 +294,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const update = async (client: PgClient, before: Incident, after: Incident): Promise<void> => {
     const r = incidentToRow(after);
     const result = await client.query(
-      `UPDATE ${s}.incidents SET severity = $1, severity_rank = $2, status = $3, last_seen_at = $4, resolved_at = $5, version = $6, data = $7, seal = $11
+      `UPDATE ${s}.incidents SET severity = $1, severity_rank = $2, status = $3, last_seen_at = $4, resolved_at = $5, version = $6, data = $7, seal = $11,
+         group_id = $12, group_key = $13
        WHERE id = $8 AND workspace_id = $9 AND version = $10`,
-      [r.severity, r.severity_rank, r.status, r.last_seen_at, r.resolved_at, r.version, r.data, r.id, r.workspace_id, before.version, r.seal],
+      [r.severity, r.severity_rank, r.status, r.last_seen_at, r.resolved_at, r.version, r.data, r.id, r.workspace_id, before.version, r.seal, r.group_id, r.group_key],
     );
     if (result.rowCount !== 1) throw new StorageError(NAME, `incident ${after.id} changed during the transaction`);
     await recount(client, before, after);
@@ -343,13 +354,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const r = incidentToRow(created ? numbered(decision.incident, 0) : decision.incident);
       if (created) {
         parts.push(`inc AS (INSERT INTO ${s}.incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
-            fingerprint, last_seen_at, created_at, resolved_at, version, data, seal)
-          VALUES (${p(r.id)}, ${p(r.workspace_id)}, ${s}.next_number(${p(workspaceId)}), ${[r.agent_id, r.run_id, r.kind, r.severity, r.severity_rank, r.status, r.fingerprint, r.last_seen_at, r.created_at, r.resolved_at, r.version, r.data, r.seal].map(p).join(", ")})
+            fingerprint, last_seen_at, created_at, resolved_at, version, data, seal, group_id, group_key)
+          VALUES (${p(r.id)}, ${p(r.workspace_id)}, ${s}.next_number(${p(workspaceId)}), ${[r.agent_id, r.run_id, r.kind, r.severity, r.severity_rank, r.status, r.fingerprint, r.last_seen_at, r.created_at, r.resolved_at, r.version, r.data, r.seal, r.group_id, r.group_key].map(p).join(", ")})
           RETURNING number)`);
         parts.push(`counted AS (${countUpsert(p, workspaceId, { agentId: r.agent_id ?? "", severity: r.severity, status: r.status, delta: 1 }, Math.floor(Math.random() * 16))})`);
       } else {
         parts.push(`inc AS (UPDATE ${s}.incidents SET severity = ${p(r.severity)}, severity_rank = ${p(r.severity_rank)}, status = ${p(r.status)},
-            last_seen_at = ${p(r.last_seen_at)}, resolved_at = ${p(r.resolved_at)}, version = ${p(r.version)}, data = ${p(r.data)}, seal = ${p(r.seal)}
+            last_seen_at = ${p(r.last_seen_at)}, resolved_at = ${p(r.resolved_at)}, version = ${p(r.version)}, data = ${p(r.data)}, seal = ${p(r.seal)},
+            group_id = ${p(r.group_id)}, group_key = ${p(r.group_key)}
           WHERE id = ${p(r.id)} AND workspace_id = ${p(workspaceId)} AND version = ${p(existing!.version)} RETURNING number)`);
       }
       if (decision.outcome !== "recurred") {
@@ -448,6 +460,52 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
   };
 
+  const noiseText = noiseSql("postgres", `${s}.`);
+  const timers: TimerStore = {
+    async schedule(list) {
+      const rows = lastOfEachId(list);
+      if (rows.length === 0) return;
+      if (rows.length <= 100) return void (await execute("timer schedule failed", noiseText.scheduleRows(rows.length), rows.flatMap(timerParams)));
+      // all or nothing, 100 to a statement; writing them again is harmless, so a lost COMMIT is retried
+      await tx("timer schedule failed", async (client) => {
+        for (let i = 0; i < rows.length; i += 100) {
+          const batch = rows.slice(i, i + 100);
+          await client.query(noiseText.scheduleRows(batch.length), batch.flatMap(timerParams));
+        }
+      }, true);
+    },
+    async claim(request) {
+      if (request.limit <= 0) return [];
+      // one statement: rows another claim holds are skipped, and each row's lease is checked again under its lock
+      const rows: TimerRow[] = await query("timer claim failed", noiseText.claim, [request.now, request.worker, request.leaseUntil, request.limit]);
+      return rows.map(rowToTimer).sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : a.id < b.id ? -1 : 1));
+    },
+    async done(id, worker, dueAt) {
+      await execute("timer update failed", noiseText.done, [id, worker, dueAt]);
+    },
+    async cancel(id) {
+      await execute("timer update failed", noiseText.cancel, [id]);
+    },
+    list: async (q) => ((await query("timer read failed", noiseText.listTimers, [q.workspaceId ?? null, q.limit])) as TimerRow[]).map(rowToTimer),
+  };
+
+  const silences: SilenceStore = {
+    async create(silence) {
+      await execute("silence create failed", noiseText.createSilence, silenceParams(silence));
+    },
+    get: async (workspaceId, id) => {
+      const rows: SilenceRow[] = await query("silence read failed", noiseText.getSilence, [workspaceId, id]);
+      return rows[0] ? rowToSilence(rows[0]) : null;
+    },
+    list: async (q) => ((await query("silence read failed", noiseText.listSilences, [q.workspaceId ?? null, q.activeAt ?? null, q.limit])) as SilenceRow[]).map(rowToSilence),
+    expire: async (workspaceId, id, at, by) => {
+      // the update is one atomic compare-and-set; what it leaves is read after it
+      await execute("silence expire failed", noiseText.expireSilence, [workspaceId, id, at, JSON.stringify(by)]);
+      const rows: SilenceRow[] = await query("silence read failed", noiseText.getSilence, [workspaceId, id]);
+      return rows[0] ? rowToSilence(rows[0]) : null;
+    },
+  };
+
   const feed: ChangeFeed = {
     read: async (q) => ((await query("feed read failed", outboxText.readChanges, [q.after, q.workspaceId ?? null, q.limit])) as ChangeRow[]).map(rowToChange),
     head: async () => Number((await query("feed read failed", outboxText.head, []))[0].seq),
@@ -458,6 +516,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     durable: true,
     outbox,
     feed,
+    timers,
+    silences,
     migrate,
     async ingest(request) {
       try {
@@ -475,8 +535,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         const result = apply(current);
         if (result === null) return current;
         await update(client, current, result.incident);
-        await addActivity(client, result.activity);
-        await appendChange(client, { workspaceId, incidentId: id, event: result.event, at: result.activity.at, incident: result.incident, previous: current });
+        if (result.activity) await addActivity(client, result.activity);
+        await appendChange(client, { workspaceId, incidentId: id, event: result.event, at: result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
         return result.incident;
       }),
     async get(workspaceId, id) {

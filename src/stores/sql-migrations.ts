@@ -360,7 +360,57 @@ const TEMPLATES: ReadonlyArray<Omit<Migration, "sql"> & { template: string | Rec
       `,
     },
   },
+  {
+    version: 8,
+    name: "noise control: incidents' groups, durable timers, silences",
+    template: {
+      // SQLite takes group_id IS NULL as an equality: incidents_by_group, in list order after it,
+      // serves the console's default query (members left out) as it is
+      sqlite: noiseTables("{t}"),
+      // PostgreSQL orders by an index only after equalities: the default query gets its own
+      postgres: `${noiseTables("{t}")}
+        CREATE INDEX incidents_ungrouped_by_severity ON {t}incidents (workspace_id, severity_rank DESC, last_seen_at DESC, number DESC)
+          WHERE group_id IS NULL;
+      `,
+    },
+  },
 ];
+
+/** Migration 8's part both dialects share; `t` prefixes tables. */
+function noiseTables(t: string): string {
+  return `
+    -- both also live in the JSON document; as columns they filter lists. Rows written before
+    -- noise control are in no group: null, as the new columns start
+    ALTER TABLE ${t}incidents ADD COLUMN group_id TEXT;
+    ALTER TABLE ${t}incidents ADD COLUMN group_key TEXT;
+    -- in list order, so a group's page is a range of its own however large the workspace
+    CREATE INDEX incidents_by_group ON ${t}incidents (workspace_id, group_id, severity_rank DESC, last_seen_at DESC, number DESC);
+    CREATE INDEX incidents_by_group_key ON ${t}incidents (workspace_id, group_key, severity_rank DESC, last_seen_at DESC, number DESC);
+
+    -- group windows, snooze and silence ends: claimed with a lease by whichever process delivers
+    CREATE TABLE ${t}timers (
+      id TEXT PRIMARY KEY,
+      workspace_id TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      due_at TEXT NOT NULL,
+      worker TEXT,
+      lease_until TEXT
+    );
+    CREATE INDEX timers_due ON ${t}timers (due_at, id);
+
+    CREATE TABLE ${t}silences (
+      id TEXT PRIMARY KEY,
+      workspace_id TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      starts_at TEXT NOT NULL,
+      ends_at TEXT,
+      expired_at TEXT,
+      data {json} NOT NULL
+    );
+    CREATE INDEX silences_by_created ON ${t}silences (workspace_id, created_at);
+  `;
+}
 
 /** The migrations for one dialect; `schema` (PostgreSQL) prefixes every table. */
 export function migrationsFor(dialect: Dialect, schema?: string): Migration[] {

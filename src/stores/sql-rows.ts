@@ -30,6 +30,10 @@ export interface IncidentRow {
   created_at: string;
   resolved_at: string | null;
   version: number;
+  /** The group incident this one is a member of (also in the JSON document); missing before schema 8. */
+  group_id?: string | null;
+  /** The grouping rule and key (also in the JSON document); missing before schema 8. */
+  group_key?: string | null;
   /** JSON of the remaining fields. */
   data: string | Record<string, unknown>;
   /**
@@ -61,6 +65,8 @@ export function incidentToRow(incident: Incident): IncidentRow {
     created_at: createdAt,
     resolved_at: resolvedAt,
     version,
+    group_id: incident.groupId,
+    group_key: incident.groupKey,
     data: JSON.stringify(rest),
     seal: newSeal(),
   };
@@ -107,6 +113,11 @@ export function rowToIncident(row: IncidentRow, adapter: string): Incident {
     tags: d["tags"],
     // written before episodes were recorded: the incident's own times are its one episode
     episodes: Array.isArray(d["episodes"]) ? d["episodes"] : [{ openedAt: row.created_at, acknowledgedAt: d["acknowledgedAt"] ?? null, resolvedAt: row.resolved_at ?? null }],
+    // written before noise control: in no group, quiet for no reason
+    groupId: row.group_id ?? null,
+    groupKey: row.group_key ?? null,
+    group: d["group"] ?? null,
+    noise: d["noise"] ?? { heldUntil: null, snoozedUntil: null, snoozeReason: null, flapping: false, samples: [] },
   };
   return row.seal !== null && row.seal !== undefined ? (value as Incident) : checked(IncidentSchema, value, adapter, `incident ${row.id}`);
 }
@@ -173,6 +184,10 @@ export function listClause(workspaceId: string, query: ListQuery, p: (n: number)
   inList("kind", query.kind);
   inList("agent_id", query.agentId);
   if (query.runId !== undefined) inList("run_id", [query.runId]);
+  // members of groups are left out unless asked for: the partial index of the default query covers the rest
+  if (query.groupId !== undefined) inList("group_id", [query.groupId]);
+  else if (query.members !== true) where.push("group_id IS NULL");
+  if (query.groupKey !== undefined) inList("group_key", [query.groupKey]);
   if (query.after) {
     // a row-value comparison: each index is in one direction on these columns (read backwards
     // when ascending), so this is a range seek
@@ -212,8 +227,8 @@ export function duplicateIdError(error: unknown): CallbackError | null {
   const { code, message, constraint } = (error ?? {}) as { code?: unknown; message?: unknown; constraint?: unknown };
   // activity.id is a UNIQUE column of a table keyed by (incident_id, version) since schema 6
   const sqlite =
-    (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") && typeof message === "string" && /\b(incidents|activity)\.id\b/.test(message);
-  const postgres = code === "23505" && (constraint === "incidents_pkey" || constraint === "activity_pkey");
+    (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") && typeof message === "string" && /\b(incidents|activity|silences)\.id\b/.test(message);
+  const postgres = code === "23505" && (constraint === "incidents_pkey" || constraint === "activity_pkey" || constraint === "silences_pkey");
   if (!sqlite && !postgres) return null;
   return new CallbackError("ids", "ids() returned an id that is already taken: ids must be unique", { cause: error });
 }

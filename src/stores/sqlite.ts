@@ -11,7 +11,18 @@ import { parseOrThrow } from "../core/schemas.js";
 import type { Activity, Incident } from "../core/incident.js";
 import { numbered } from "../core/ingest.js";
 import { changeOfReport, type ChangeInput } from "../core/notification.js";
-import { defineStore, type ChangeFeed, type ClaimedDelivery, type IncidentStore, type IngestResult, type Outbox } from "./contract.js";
+import type { Timer } from "../core/noise.js";
+import {
+  defineStore,
+  type ChangeFeed,
+  type ClaimedDelivery,
+  type IncidentStore,
+  type IngestResult,
+  type Outbox,
+  type SilenceStore,
+  type TimerStore,
+} from "./contract.js";
+import { lastOfEachId, noiseSql, rowToSilence, rowToTimer, silenceParams, timerParams, type SilenceRow, type TimerRow } from "./sql-noise.js";
 import { changeParams, listParam, named, outboxParams, outboxSql, rowToChange, rowToDelivery, type ChangeRow, type OutboxRow } from "./sql-outbox.js";
 import { migrationFailed, pendingMigrations, requireCurrentSchema } from "./sql-migrations.js";
 import { openReadOnly } from "./sqlite-read-only.js";
@@ -128,11 +139,11 @@ const OptionsSchema = z.union([
 /** The blocking part of a lock wait: short, so the event loop stays responsive; the rest polls. */
 const BLOCKING_BUSY_MS = 10;
 const INCIDENT_INSERT = `INSERT INTO incidents (id, workspace_id, number, agent_id, run_id, kind, severity, severity_rank, status,
-  fingerprint, last_seen_at, created_at, resolved_at, version, data, seal)
+  fingerprint, last_seen_at, created_at, resolved_at, version, group_id, group_key, data, seal)
   VALUES (@id, @workspace_id, @number, @agent_id, @run_id, @kind, @severity, @severity_rank, @status,
-  @fingerprint, @last_seen_at, @created_at, @resolved_at, @version, @data, @seal)`;
+  @fingerprint, @last_seen_at, @created_at, @resolved_at, @version, @group_id, @group_key, @data, @seal)`;
 const INCIDENT_UPDATE = `UPDATE incidents SET severity = @severity, severity_rank = @severity_rank, status = @status,
-  last_seen_at = @last_seen_at, resolved_at = @resolved_at, version = @version, data = @data, seal = @seal
+  last_seen_at = @last_seen_at, resolved_at = @resolved_at, version = @version, group_id = @group_id, group_key = @group_key, data = @data, seal = @seal
   WHERE id = @id AND workspace_id = @workspace_id AND version = @expected_version`;
 
 /**
@@ -281,8 +292,8 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     const result = apply(current);
     if (result === null) return current;
     update(current, result.incident);
-    addActivity(result.activity);
-    appendChange({ workspaceId, incidentId: id, event: result.event, at: result.activity.at, incident: result.incident, previous: current });
+    if (result.activity) addActivity(result.activity);
+    appendChange({ workspaceId, incidentId: id, event: result.event, at: result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
     return result.incident;
   });
 
@@ -348,6 +359,45 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
       }),
     stranded: (before) => guard("outbox read failed", () => (outboxSt.stranded.all(named([before])) as Array<{ notifier: string }>).map((r) => r.notifier)),
     bury: (notifier, error, at, before) => guard("outbox update failed", () => (outboxSt.bury.all(named([error, at, notifier, before])) as OutboxRow[]).map(rowToDelivery)),
+  };
+
+  const noiseText = noiseSql("sqlite", "");
+  const { scheduleRows: _rows, ...noiseTexts } = noiseText;
+  const noiseSt = Object.fromEntries(Object.entries(noiseTexts).map(([name, text]) => [name, db.prepare(text)])) as Record<keyof typeof noiseTexts, SqliteStatement>;
+  const scheduleTx = db.transaction((list: readonly Timer[]) => {
+    for (const timer of list) noiseSt.schedule.run(named(timerParams(timer)));
+  });
+  const claimTimersTx = db.transaction((request: Parameters<TimerStore["claim"]>[0]): Timer[] => {
+    const rows = noiseSt.claim.all(named([request.now, request.worker, request.leaseUntil, request.limit])) as TimerRow[];
+    for (const row of rows) noiseSt.claimUpdate.run(named([request.worker, request.leaseUntil, row.id]));
+    return rows.map(rowToTimer);
+  });
+  const expireTx = db.transaction((workspaceId: string, id: string, at: string, by: string) => {
+    noiseSt.expireSilence.run(named([workspaceId, id, at, by]));
+    const row = noiseSt.getSilence.get(named([workspaceId, id])) as SilenceRow | undefined;
+    return row ? rowToSilence(row) : null;
+  });
+
+  const timers: TimerStore = {
+    schedule: (list) => guard("timer schedule failed", () => void scheduleTx.immediate(lastOfEachId(list))),
+    // an idle poll reads without taking the write lock
+    claim: (request) =>
+      guard("timer claim failed", () => (request.limit > 0 && noiseSt.anyDue.get(named([request.now])) ? claimTimersTx.immediate(request) : [])),
+    done: (id, worker, dueAt) => guard("timer update failed", () => void noiseSt.done.run(named([id, worker, dueAt]))),
+    cancel: (id) => guard("timer update failed", () => void noiseSt.cancel.run(named([id]))),
+    list: (q) => guard("timer read failed", () => (noiseSt.listTimers.all(named([q.workspaceId ?? null, q.limit])) as TimerRow[]).map(rowToTimer)),
+  };
+
+  const silences: SilenceStore = {
+    create: (silence) => guard("silence create failed", () => void noiseSt.createSilence.run(named(silenceParams(silence)))),
+    get: (workspaceId, id) =>
+      guard("silence read failed", () => {
+        const row = noiseSt.getSilence.get(named([workspaceId, id])) as SilenceRow | undefined;
+        return row ? rowToSilence(row) : null;
+      }),
+    list: (q) =>
+      guard("silence read failed", () => (noiseSt.listSilences.all(named([q.workspaceId ?? null, q.activeAt ?? null, q.limit])) as SilenceRow[]).map(rowToSilence)),
+    expire: (workspaceId, id, at, by) => guard("silence expire failed", () => expireTx.immediate(workspaceId, id, at, JSON.stringify(by))),
   };
 
   const feed: ChangeFeed = {
@@ -437,6 +487,8 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     durable,
     outbox,
     feed,
+    timers,
+    silences,
     // inside the shared transaction, better-sqlite3 runs each of these in a savepoint
     ingest: (request) => write("report failed", (): IngestResult => ingest(request), (): IngestResult => ingest.immediate(request)),
     mutate: (workspaceId, id, apply) =>

@@ -6,6 +6,7 @@ import type { IncidentStore } from "../stores/contract.js";
 import { fakeClock, type FakeClock } from "./fake-clock.js";
 import { createFixtures } from "./fixtures.js";
 import { vitest } from "./vitest.js";
+import { describeNoiseConformance } from "./noise-conformance.js";
 import { describeOutboxConformance } from "./outbox-conformance.js";
 import { written } from "./written.js";
 
@@ -313,5 +314,6 @@ export function describeStoreConformance(
     });
 
     describeOutboxConformance(vitest("describeStoreConformance"), () => ({ store, incidents }));
+    describeNoiseConformance(vitest("describeStoreConformance"), () => ({ store, incidents }));
   });
 }

@@ -99,7 +99,7 @@ if (PG_URL) {
     await client.connect();
     const applied = await client.query(`SELECT version FROM "${name}".schema_migrations`);
     await client.end();
-    expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
+    expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
     expect(await stores[0]!.get("ws", "inc_none")).toBeNull();
     await Promise.all(stores.map((s) => s.close()));
   });

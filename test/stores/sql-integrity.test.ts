@@ -80,6 +80,25 @@ describe("sqlite: bad data at the boundary", () => {
     await incidents.close();
   });
 
+  it("reads rows written before noise control, sealed or checked, as in no group and quiet for no reason", async () => {
+    const file = fresh();
+    const { incidents, ops, id } = await tampered(sqliteStore({ filename: file }), async (id) => {
+      const db = new Database(file);
+      // as an older version wrote it: no group or noise fields; one sealed (read as written), one not (checked)
+      db.prepare("UPDATE incidents SET data = json_remove(data, '$.groupId', '$.groupKey', '$.group', '$.noise'), seal = 42 WHERE id = ?").run(id);
+      const columns = "workspace_id, agent_id, run_id, kind, severity, severity_rank, status, fingerprint, last_seen_at, created_at, resolved_at, version, data";
+      db.prepare(`INSERT INTO incidents (id, number, ${columns}) SELECT 'inc_old', number + 1, ${columns} FROM incidents WHERE id = ?`).run(id);
+      db.close();
+    });
+    const quiet = { groupId: null, groupKey: null, group: null, noise: { heldUntil: null, snoozedUntil: null, snoozeReason: null, flapping: false, samples: [] } };
+    expect(await ops.get(id)).toMatchObject(quiet);
+    expect(await ops.get("inc_old")).toMatchObject(quiet);
+    expect((await ops.list()).items.map((i) => i.id).sort()).toEqual([id, "inc_old"].sort());
+    await ops.acknowledge(id);
+    expect(await ops.get(id)).toMatchObject({ ...quiet, status: "acknowledged" });
+    await incidents.close();
+  });
+
   it("fails a migration with a StorageError naming it, leaving the file unmigrated", () => {
     const file = fresh();
     const db = new Database(file);
@@ -100,7 +119,7 @@ describe("sqlite: bad data at the boundary", () => {
     const db = new Database(file);
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')").run();
     db.close();
-    expect(() => sqliteStore({ filename: file })).toThrow(/schema version 99, newer than this library knows \(7\)/);
+    expect(() => sqliteStore({ filename: file })).toThrow(/schema version 99, newer than this library knows \(8\)/);
   });
 
   it("wraps a driver error in a StorageError with the cause", async () => {
@@ -152,6 +171,19 @@ if (PG_URL) {
       await ops.acknowledge(id);
       expect(await seal()).not.toBeNull();
       expect(await ops.get(id)).toMatchObject({ status: "acknowledged", occurrences: 1 });
+      await incidents.close();
+    });
+
+    it("reads a row written before noise control as in no group and quiet for no reason", async () => {
+      const name = schema();
+      const { incidents, ops, id } = await tampered(postgresStore({ connectionString: url, schema: name }), (id) =>
+        admin(async (c) => void (await c.query(`UPDATE "${name}".incidents SET data = data - 'groupId' - 'groupKey' - 'group' - 'noise', seal = 42 WHERE id = $1`, [id]))),
+      );
+      const quiet = { groupId: null, groupKey: null, group: null, noise: { heldUntil: null, snoozedUntil: null, snoozeReason: null, flapping: false, samples: [] } };
+      expect(await ops.get(id)).toMatchObject(quiet);
+      expect((await ops.list()).items.map((i) => i.id)).toEqual([id]);
+      await ops.acknowledge(id);
+      expect(await ops.get(id)).toMatchObject({ ...quiet, status: "acknowledged" });
       await incidents.close();
     });
 
