@@ -308,9 +308,8 @@ export function createEngine(config: EngineConfig): Engine {
     const eventId = newId("evt");
     let change: ChangeInput | null = null;
     const incident = await store.mutate(workspaceId, id, (current) => {
-      const now_ = now();
-      const result = applyOperation(current, op, { actor, now: now_, activityId: newId("act"), expectedVersion, flapping: config.noise.flapping });
-      change = result && { workspaceId, incidentId: id, event: result.event, at: result.activity?.at ?? (now_ > current.updatedAt ? now_ : current.updatedAt), incident: result.incident, previous: current };
+      const result = applyOperation(current, op, { actor, now: now(), activityId: newId("act"), expectedVersion, flapping: config.noise.flapping });
+      change = result && { workspaceId, incidentId: id, event: result.event, at: result.at ?? result.activity?.at ?? current.updatedAt, incident: result.incident, previous: current };
       return result;
     });
     if (change) {

@@ -69,7 +69,8 @@ export function decideGroup(join: GroupJoin, existing: Incident | null): IngestD
       groupId: null,
       groupKey: join.key,
       group: { rule: join.rule.name, key: { ...join.values }, agents },
-      noise: QUIET_NONE,
+      // the group pages once its first members have all joined, with them counted (see formGroup)
+      noise: { ...QUIET_NONE, samples: [], heldUntil: new Date(Date.parse(now) + join.rule.windowMs).toISOString() },
     };
     const activity: Activity = {
       id: join.activityId,

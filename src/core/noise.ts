@@ -161,12 +161,18 @@ export type GroupInfo = z.infer<typeof GroupInfoSchema>;
 
 // ---- silences ----
 
+/**
+ * An ISO-8601 UTC time, written back as `toISOString()` does: times are compared as strings, and
+ * `09:30:00Z` must not sort after `09:30:00.000Z`.
+ */
+export const InstantSchema = TimestampSchema.transform((value) => new Date(value).toISOString());
+
 /** `ops.silences.create` input. */
 export const SilenceInputSchema = z
   .object({
     match: MatcherSchema,
-    startsAt: TimestampSchema.optional(),
-    endsAt: TimestampSchema.optional(),
+    startsAt: InstantSchema.optional(),
+    endsAt: InstantSchema.optional(),
     untilResolved: IdSchema.optional(),
     comment: z.string().trim().min(1, "must say why (it is audited)").max(2000),
   })
@@ -203,6 +209,18 @@ export interface Silence {
 /** Whether a silence holds notifications back at `at` (an `untilResolved` one: also ask whether its incident resolved). */
 export function silenceActive(silence: Silence, at: string): boolean {
   return silence.startsAt <= at && (silence.endsAt === null || silence.endsAt > at) && (silence.expiredAt === null || silence.expiredAt > at);
+}
+
+/**
+ * A silence that lasts until an incident resolves, read as ending at that incident's first resolve
+ * after the silence was made (a reopen does not bring it back); `incident` `null` when that
+ * incident no longer exists (the silence then ended when it was made).
+ */
+export function withResolvedEnd(silence: Silence, incident: Incident | null): Silence {
+  if (silence.untilResolved === null || silence.expiredAt !== null) return silence;
+  if (incident === null) return { ...silence, endsAt: silence.createdAt };
+  const resolvedAt = incident.episodes.map((e) => e.resolvedAt).find((r): r is string => r !== null && r >= silence.createdAt);
+  return resolvedAt === undefined ? silence : { ...silence, endsAt: resolvedAt };
 }
 
 /** A silence's state as an operator reads it. */
@@ -245,7 +263,7 @@ export type QuietReason =
 
 /** The silences and inhibiting incidents of one workspace, as the planner sees them. */
 export interface NoiseView {
-  /** Silences in force (an `untilResolved` one whose incident resolved is left out). */
+  /** Silences that are or were lately in force, judged at each change's time (see {@link withResolvedEnd}). */
   silences: readonly Silence[];
   /** Unresolved incidents that match some rule's `source`. */
   sources: readonly Incident[];

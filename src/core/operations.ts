@@ -50,6 +50,8 @@ export interface OperationResult {
   activity: Activity | null;
   /** The change as the feed and notifications name it. */
   event: NotificationEvent;
+  /** When the change happened, for the feed; by default the activity entry's time (or `updatedAt` without one). */
+  at?: string;
 }
 
 /**
@@ -184,7 +186,7 @@ export function applyOperation(current: Incident, op: Operation, context: Operat
     case "release": {
       if (current.noise.heldUntil !== op.until) return null;
       const incident: Incident = { ...current, noise: noise({ heldUntil: null }) };
-      return { incident, activity: null, event: current.episodes.length > 1 ? "reopened" : "created" };
+      return { incident, activity: null, event: current.episodes.length > 1 ? "reopened" : "created", at: ctx.now };
     }
     case "group": {
       if (current.groupId !== null || current.status === "resolved" || current.kind === "group") return null;
@@ -192,7 +194,7 @@ export function applyOperation(current: Incident, op: Operation, context: Operat
     }
     case "unsilence":
       if (current.status === "resolved") return null;
-      return { ...quiet(), event: "unsilenced" };
+      return { ...quiet(), event: "unsilenced", at: ctx.now };
   }
 }
 

@@ -9,7 +9,7 @@
 import type { ActivityActor, Incident } from "../core/incident.js";
 import { decideGroup } from "../core/grouping.js";
 import { changeOfReport } from "../core/notification.js";
-import { groupFingerprint, groupOf } from "../core/noise.js";
+import { groupFingerprint, groupOf, timer } from "../core/noise.js";
 import type { Snapshot } from "../core/incident.js";
 import { STATUSES } from "../core/schemas.js";
 import type { Engine } from "../engine.js";
@@ -38,9 +38,16 @@ export async function formGroup(engine: Engine, workspaceId: string, id: string,
   const fingerprint = groupFingerprint(workspaceId, key);
   // oldest first: the group's story starts with its first member
   siblings.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.number - b.number));
+  let formed: Incident | null = null;
   for (const member of siblings) {
-    const group = await join(engine, { rule, key, values, fingerprint, member });
+    const { group, created } = await join(engine, { rule, key, values, fingerprint, member });
+    if (created) formed = group;
     await engine.apply(workspaceId, member.id, { type: "group", groupId: group.id, groupNumber: group.number }, ACTOR);
+  }
+  // a group made here was held while its first members joined: it pages now, counting them all
+  if (formed) {
+    await release(engine, formed, formed.noise.heldUntil!);
+    await engine.timers.cancel(timer("group", workspaceId, formed.id, formed.noise.heldUntil!).id);
   }
 }
 
@@ -52,7 +59,7 @@ async function release(engine: Engine, incident: Incident, dueAt: string): Promi
 async function join(
   engine: Engine,
   join: { rule: NonNullable<ReturnType<typeof groupOf>>["rule"]; key: string; values: Record<string, string>; fingerprint: string; member: Incident },
-): Promise<Incident> {
+): Promise<{ group: Incident; created: boolean }> {
   const now = engine.now();
   const eventId = engine.newId("evt");
   const plan = { ...join, now, incidentId: engine.newId("inc"), activityId: engine.newId("act"), actor: ACTOR };
@@ -74,10 +81,13 @@ async function join(
       return decideGroup(plan, found);
     },
   });
+  const created = result.outcome === "created";
+  // should this process stop before the group is released, the timer releases it
+  if (created) await engine.timers.schedule([timer("group", result.incident.workspaceId, result.incident.id, result.incident.noise.heldUntil!)]);
   const change = changeOfReport(result.outcome, result.incident, existing, now);
   if (change) {
     engine.committed(change);
-    engine.emit(result.outcome === "created" ? "incident.created" : result.outcome === "reopened" ? "incident.reopened" : "incident.recurred", eventId, result.incident);
+    engine.emit(created ? "incident.created" : result.outcome === "reopened" ? "incident.reopened" : "incident.recurred", eventId, result.incident);
   }
-  return result.incident;
+  return { group: result.incident, created };
 }

@@ -6,8 +6,8 @@
 import { z } from "zod";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import type { ActivityActor, Incident } from "../core/incident.js";
-import { quietReason, silenceState, SilenceInputSchema, timer, type QuietReason, type Silence, type SilenceInput } from "../core/noise.js";
-import { IdSchema, parseArgument, parseOrThrow, TimestampSchema } from "../core/schemas.js";
+import { InstantSchema, quietReason, withResolvedEnd, silenceState, SilenceInputSchema, timer, type QuietReason, type Silence, type SilenceInput } from "../core/noise.js";
+import { IdSchema, parseArgument, parseOrThrow } from "../core/schemas.js";
 import { toPlain } from "../core/plain.js";
 import type { Engine } from "../engine.js";
 import type { NoiseView } from "../core/noise.js";
@@ -38,13 +38,16 @@ const ListSchema = z
 
 /** `ops.snooze` options. */
 export const SnoozeSchema = z
-  .object({ until: TimestampSchema, reason: z.string().trim().min(1, "must say why (it is audited)").max(2000) })
+  .object({ until: InstantSchema, reason: z.string().trim().min(1, "must say why (it is audited)").max(2000) })
   .strict();
 /** What `ops.snooze` accepts: until when, and why. */
 export type SnoozeInput = z.input<typeof SnoozeSchema>;
 
 export function createSilences(engine: Engine, workspaceId: string, who: ActivityActor): Silences {
   const record = (silence: Silence): SilenceRecord => ({ ...silence, state: silenceState(silence, engine.now()) });
+  /** A silence until an incident resolves reads as ending at that resolve. */
+  const ended = async (silence: Silence): Promise<Silence> =>
+    silence.untilResolved === null || silence.expiredAt !== null ? silence : withResolvedEnd(silence, await engine.store.get(workspaceId, silence.untilResolved));
   return {
     async create(input) {
       const s = parseOrThrow(SilenceInputSchema, toPlain(input, "silence"), "silence");
@@ -80,7 +83,7 @@ export function createSilences(engine: Engine, workspaceId: string, who: Activit
     async list(query) {
       const q = parseOrThrow(ListSchema, query, "silences query");
       const all = await engine.silences.list({ workspaceId, limit: q?.limit ?? 100 });
-      const records = all.map(record);
+      const records = (await Promise.all(all.map(ended))).map(record);
       return q?.state ? records.filter((r) => r.state === q.state) : records;
     },
     async expire(idInput) {

@@ -5,12 +5,14 @@
  * not read yet stops (nothing is written), the view is read, and the plan runs again.
  */
 import type { Incident } from "../core/incident.js";
-import { isInhibitSource, quietReason, type InhibitRule, type NoiseView, type QuietReason, type Silence } from "../core/noise.js";
+import { isInhibitSource, quietReason, withResolvedEnd, type InhibitRule, type NoiseView, type QuietReason, type Silence } from "../core/noise.js";
 import { STATUSES } from "../core/schemas.js";
 import type { Change, IncidentStore, SilenceStore } from "../stores/contract.js";
 
 
 const UNRESOLVED = STATUSES.filter((s) => s !== "resolved");
+/** How long after its end a silence still decides about changes made before it ended. */
+const RECENT_MS = 86_400_000;
 /** Most open incidents read per workspace as inhibition sources. */
 const MAX_SOURCES = 500;
 
@@ -31,17 +33,20 @@ export function createNoiseViews(options: { store: IncidentStore; silences: Sile
   const { store, silences, inhibit } = options;
   let views = new Map<string, NoiseView>();
 
+  /**
+   * Silences are judged at each change's own time, not when it is planned: a change made under a
+   * silence stays held even when the plan runs after the silence ended (its end re-sends it). So
+   * the view keeps every silence that ended within the last day, and one that lasts until an
+   * incident resolves reads as ending at that resolve.
+   */
   const read = async (workspaceId: string): Promise<NoiseView> => {
-    const at = options.now();
-    const active = await silences.list({ workspaceId, activeAt: at, limit: 1000 });
+    const recent = new Date(Date.parse(options.now()) - RECENT_MS).toISOString();
+    const all = await silences.list({ workspaceId, limit: 1000 });
     const inForce: Silence[] = [];
-    for (const silence of active) {
-      if (silence.untilResolved !== null) {
-        // a silence until an incident resolves ends with that resolve
-        const incident = await store.get(workspaceId, silence.untilResolved);
-        if (incident === null || (incident.status === "resolved" && (incident.resolvedAt ?? "") >= silence.createdAt)) continue;
-      }
-      inForce.push(silence);
+    for (const silence of all) {
+      if ((silence.expiredAt ?? silence.endsAt ?? "9999") < recent) continue;
+      const needsIncident = silence.untilResolved !== null && silence.expiredAt === null;
+      inForce.push(needsIncident ? withResolvedEnd(silence, await store.get(workspaceId, silence.untilResolved!)) : silence);
     }
     let sources: Incident[] = [];
     if (inhibit.length > 0) {

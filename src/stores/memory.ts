@@ -196,7 +196,7 @@ export function memoryStore(): IncidentStore {
       // apply worked on a copy and built its result fresh: stored as it is, handed out as a copy
       put(ws, result.incident);
       if (result.activity) append(ws.activity, id, result.activity);
-      changes.append({ workspaceId, incidentId: id, event: result.event, at: result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
+      changes.append({ workspaceId, incidentId: id, event: result.event, at: result.at ?? result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
       return copyJson(result.incident);
     },
 

@@ -536,7 +536,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         if (result === null) return current;
         await update(client, current, result.incident);
         if (result.activity) await addActivity(client, result.activity);
-        await appendChange(client, { workspaceId, incidentId: id, event: result.event, at: result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
+        await appendChange(client, { workspaceId, incidentId: id, event: result.event, at: result.at ?? result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
         return result.incident;
       }),
     async get(workspaceId, id) {

@@ -293,7 +293,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     if (result === null) return current;
     update(current, result.incident);
     if (result.activity) addActivity(result.activity);
-    appendChange({ workspaceId, incidentId: id, event: result.event, at: result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
+    appendChange({ workspaceId, incidentId: id, event: result.event, at: result.at ?? result.activity?.at ?? result.incident.updatedAt, incident: result.incident, previous: current });
     return result.incident;
   });
 

@@ -7,7 +7,7 @@ const resolution = { note: "provider recovered", rootCause: "external" as const 
 for (const target of noiseTargets("features")) {
   describe(`noise control on ${target.name}`, () => {
     it("groups one outage across agents into one group incident that alone pages", async () => {
-      const { incidents, ops, seen, advance } = harness(target.fresh().open(), { noise: { groups: [OUTAGE_GROUP] } });
+      const { incidents, ops, seen, advance, received } = harness(target.fresh().open(), { noise: { groups: [OUTAGE_GROUP] } });
       try {
         for (let a = 1; a <= 5; a++) await providerDown(incidents, `agt_${a}`, 1);
         await incidents.settle();
@@ -19,6 +19,9 @@ for (const target of noiseTargets("features")) {
         const group = items[0]!;
         expect(group.group?.agents).toEqual(["agt_1", "agt_2", "agt_3", "agt_4", "agt_5"]);
         expect(seen()).toEqual([`incident.created #${group.number}`]);
+        // the page counts every member that joined in the window, not just the first
+        const page = received[0]!.data as { incident: { title: string; occurrences: number } };
+        expect([page.incident.title, page.incident.occurrences]).toEqual(["con_openai rate_limited failing for 5 agents", 5]);
         const members = await ops.list({ group: group.id });
         expect(members.items).toHaveLength(5);
         expect(members.items.every((m) => m.groupId === group.id && m.quiet?.kind === "grouped")).toBe(true);
@@ -107,6 +110,12 @@ for (const target of noiseTargets("features")) {
         await ops.resolve(parent.id, resolution);
         await advance(0);
         expect(seen().slice(2).sort()).toEqual([`incident.resolved #${parent.number}`, `incident.unsilenced #${two.number}`].sort());
+        expect((await ops.silences.list()).map((s) => s.state)).toEqual(["expired", "expired"]);
+        // a reopen of that incident does not bring its silence back
+        await ops.reopen(parent.id, "flaky");
+        await providerDown(incidents, "agt_2", 2);
+        await incidents.settle();
+        expect(seen()).toContain(`incident.recurred #${two.number}`);
       } finally {
         await incidents.close();
       }
@@ -143,7 +152,8 @@ for (const target of noiseTargets("features")) {
         await expect(ops.snooze(incident.id, { until: "2026-03-01T09:10:00.000Z", reason: "waiting on openai" })).rejects.toBeInstanceOf(InvalidTransitionError);
         await ops.acknowledge(incident.id);
         await expect(ops.snooze(incident.id, { until: "2026-03-01T08:00:00.000Z", reason: "past" })).rejects.toBeInstanceOf(ValidationError);
-        const snoozed = await ops.snooze(incident.id, { until: "2026-03-01T09:10:00.000Z", reason: "waiting on openai" });
+        // a time without milliseconds is the same instant: it fires on time
+        const snoozed = await ops.snooze(incident.id, { until: "2026-03-01T09:10:00Z", reason: "waiting on openai" });
         expect(snoozed.noise.snoozedUntil).toBe("2026-03-01T09:10:00.000Z");
         await providerDown(incidents, "agt_1", 2);
         await advance(9 * 60_000);
