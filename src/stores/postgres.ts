@@ -326,8 +326,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
    * fingerprint, recent count) in one call; every write in one statement; COMMIT. A new incident
    * takes its number inside that statement, from the workspace's sequence.
    */
-  const ingestOnce = (request: IngestRequest) =>
-    tx("report failed", async (client): Promise<IngestResult> => {
+  const ingestIn = async (client: PgClient, request: IngestRequest): Promise<IngestResult> => {
       const { workspaceId, fingerprint } = request;
       const found = (
         await client.query(
@@ -391,7 +390,20 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       if (Number(written.occurrences) === 0) throw new RetryAsDuplicate();
       const incident = created ? numbered(decision.incident, Number(written.number)) : decision.incident;
       return { outcome: decision.outcome, incident };
-    }, request.runId !== null && request.eventId !== null);
+  };
+  const keyed = (request: IngestRequest) => request.runId !== null && request.eventId !== null;
+  const ingestOnce = (request: IngestRequest) => tx("report failed", (client) => ingestIn(client, request), keyed(request));
+  /** Several reports in one transaction (the engine's batch of one fingerprint's concurrent reports). */
+  const ingestMany = (requests: readonly IngestRequest[]) =>
+    tx(
+      "report failed",
+      async (client) => {
+        const results: IngestResult[] = [];
+        for (const request of requests) results.push(await ingestIn(client, request));
+        return results;
+      },
+      requests.every(keyed),
+    );
 
   const planLock = `SELECT pg_try_advisory_xact_lock(${MIGRATION_LOCK}, hashtext(${quote(`${schemaName} plan`)})) AS locked`;
   const outbox: Outbox = {
@@ -527,6 +539,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         return tx("report failed", async (client) => (await duplicateOf(client, request))!);
       }
     },
+    ingestMany,
     mutate: (workspaceId, id, apply) =>
       tx("update failed", async (client) => {
         const found = await client.query(`SELECT * FROM ${s}.incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [workspaceId, id]);

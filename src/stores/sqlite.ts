@@ -17,6 +17,7 @@ import {
   type ChangeFeed,
   type ClaimedDelivery,
   type IncidentStore,
+  type IngestRequest,
   type IngestResult,
   type Outbox,
   type SilenceStore,
@@ -254,6 +255,8 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     recount(before, after);
   };
 
+  // nested in ingestMany's transaction, each report is a savepoint of it: all or nothing together
+  const ingestMany = db.transaction((requests: readonly IngestRequest[]): IngestResult[] => requests.map((request) => ingest(request)));
   const ingest = db.transaction((request: Parameters<IncidentStore["ingest"]>[0]): IngestResult => {
     const { workspaceId, fingerprint } = request;
     if (request.runId !== null && request.eventId !== null) {
@@ -491,6 +494,7 @@ export function sqliteStore(options: SqliteStoreOptions): IncidentStore {
     silences,
     // inside the shared transaction, better-sqlite3 runs each of these in a savepoint
     ingest: (request) => write("report failed", (): IngestResult => ingest(request), (): IngestResult => ingest.immediate(request)),
+    ingestMany: (requests) => write("report failed", (): IngestResult[] => ingestMany(requests), (): IngestResult[] => ingestMany.immediate(requests)),
     mutate: (workspaceId, id, apply) =>
       write("update failed", (): Incident => mutate(workspaceId, id, apply), (): Incident => mutate.immediate(workspaceId, id, apply)),
     get: (workspaceId, id) =>
