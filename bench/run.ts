@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --json] [-- --only memory,sqlite,postgres,notify]
+ * npm run bench [-- --quick] [-- --json] [-- --only memory,sqlite,postgres,notify,storm]
  *
  * Every hot path beside the fastest thing that could do the same job (its floor), in the same
  * process and the same run, with the ratio and the target it must meet. Absolute times drift on
@@ -16,6 +16,7 @@ import { memoryBench } from "./memory.js";
 import { notifyBench } from "./notify-p99.js";
 import { postgresBench } from "./postgres.js";
 import { sqliteBench } from "./sqlite.js";
+import { STORM_AGENTS, stormBench } from "./storm.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -43,6 +44,7 @@ try {
     else log("PG_URL is not set: skipping PostgreSQL (set PG_URL=postgres://postgres@127.0.0.1:5432/test)");
   }
   if (wanted("notify")) await notifyBench({ n: quick ? 300 : 1000, rounds, dir });
+  if (wanted("storm")) await stormBench({ n: STORM_AGENTS * (quick ? 20 : 40), rounds: 3, dir, url: PG_URL });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
