@@ -3,12 +3,17 @@
  * prints (text for a person, JSON for a script). `list --all` writes page by page, so an export of
  * any size is never held whole.
  */
-import { SEVERITIES, type Incident, type ListQueryInput, type Operator, type Severity } from "agent-incidents";
+import { SEVERITIES, type Incident, type ListedIncident, type ListQueryInput, type Operator, type Severity } from "agent-incidents";
 import { listQuery, oneOf, resolution, statsPeriod, type ListValues, type ResolveValues } from "./flags.js";
+import { badge, groupNumbers, groupText, quietText } from "./quiet.js";
 import { header, row, showText, statsText, tag } from "./render.js";
+import { planSilence, planSnooze, runSilence, runSnooze, silenceSummary, type NoiseValues } from "./silences.js";
 import { cell, CliError, compactJson, UsageError } from "./text.js";
 
-export interface CommandValues extends ListValues, ResolveValues {
+/** How many of a group's members `show` lists. */
+const SHOWN_MEMBERS = 100;
+
+export interface CommandValues extends ListValues, ResolveValues, NoiseValues {
   json?: boolean | undefined;
   reason?: string | undefined;
   title?: string | undefined;
@@ -27,6 +32,8 @@ export function checkValues(command: string, args: readonly string[], values: Co
   if (command === "list") listQuery(values);
   if (command === "resolve") resolution(values);
   if (command === "stats") statsPeriod(values.since, Date.now());
+  if (command === "silence") planSilence(args, values, Date.now());
+  if (command === "snooze") planSnooze(values, Date.now());
   if (command === "severity") {
     oneOf("LEVEL", args[1]!, SEVERITIES);
     if (values.reason === undefined) throw new UsageError("severity needs --reason TEXT");
@@ -45,16 +52,20 @@ export async function execute(command: string, args: readonly string[], values: 
       const { query, all } = listQuery(values);
       if (all) return { stream: (write, color) => everyPage(ops, query, values.json === true, write, color) };
       const page = await ops.list(query);
+      const groups = await groupNumbers(ops, page.items);
+      const now = Date.now();
       return {
         json: page,
-        text: (color) => (page.items.length === 0 ? "no incidents match" : [header(color), ...page.items.map((i) => row(i, color))].join("\n")),
+        text: (color) => (page.items.length === 0 ? "no incidents match" : [header(color), ...page.items.map((i) => row(i, color, badge(i.quiet, now, groups)))].join("\n")),
         ...(page.nextCursor ? { more: page.nextCursor } : {}),
       };
     }
-    case "show": {
-      const context = await ops.context(await id());
-      return { json: context, text: (color) => showText(context, color) };
-    }
+    case "show":
+      return show(ops, await id());
+    case "silence":
+      return runSilence(planSilence(args, values, Date.now()), ops, (name) => resolveId(ops, name));
+    case "snooze":
+      return runSnooze(planSnooze(values, Date.now()), ops, await id());
     case "ack":
       return changed(await ops.acknowledge(await id()));
     case "investigate":
@@ -87,15 +98,41 @@ export async function execute(command: string, args: readonly string[], values: 
   throw new UsageError(`unknown command "${command}"`);
 }
 
+/** One incident: its context, why it is quiet, and a group's members (in the JSON too, as `quiet` and `members`). */
+async function show(ops: Operator, incidentId: string): Promise<Output> {
+  const [context, detail] = await Promise.all([ops.context(incidentId), ops.get(incidentId)]);
+  const members = detail.kind === "group" ? await ops.list({ group: detail.id, sort: "recency", limit: SHOWN_MEMBERS }) : null;
+  const groups = await groupNumbers(ops, [detail, ...(members?.items ?? [])]);
+  const silence = detail.quiet?.kind === "silenced" ? await silenceSummary(ops, detail.quiet.silenceId) : "";
+  const now = Date.now();
+  return {
+    json: { ...context, quiet: detail.quiet, ...(members ? { members: members.items } : {}) },
+    text: (color) =>
+      showText(context, color, {
+        quiet: quietText(detail, detail.quiet, now, groups, silence),
+        group: groupText(detail),
+        members: members && {
+          // "grouped in" this group goes without saying here
+          rows: members.items.map((m) => row(m, color, m.quiet?.kind === "grouped" && m.quiet.groupId === detail.id ? "" : badge(m.quiet, now, groups))),
+          more: members.nextCursor ? Math.max(1, detail.occurrences - members.items.length) : 0,
+        },
+      }),
+  };
+}
+
 /** Every match, page after page: NDJSON (one incident per line) with --json, else one table. */
 async function everyPage(ops: Operator, query: ListQueryInput, json: boolean, write: (line: string) => void, color: boolean): Promise<void> {
   let cursor = query.cursor;
   let first = true;
+  const groups = new Map<string, string>();
+  const now = Date.now();
+  const line = (i: ListedIncident) => (json ? compactJson(i) : row(i, color, badge(i.quiet, now, groups)));
   do {
     const page = await ops.list({ ...query, ...(cursor ? { cursor } : {}) });
     if (first && !json) write(page.items.length === 0 ? "no incidents match\n" : `${header(color)}\n`);
     first = false;
-    if (page.items.length > 0) write(`${page.items.map((i) => (json ? compactJson(i) : row(i, color))).join("\n")}\n`);
+    if (!json) await groupNumbers(ops, page.items, groups);
+    if (page.items.length > 0) write(`${page.items.map(line).join("\n")}\n`);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
 }
@@ -107,7 +144,8 @@ async function resolveId(ops: Operator, name: string): Promise<string> {
   const wanted = Number(number[1]);
   let cursor: string | undefined;
   do {
-    const page = await ops.list({ sort: "recency", limit: 500, ...(cursor ? { cursor } : {}) });
+    // group members too: they are incidents of their own, named by their number
+    const page = await ops.list({ sort: "recency", limit: 500, members: true, ...(cursor ? { cursor } : {}) });
     const found = page.items.find((i) => i.number === wanted);
     if (found) return found.id;
     cursor = page.nextCursor ?? undefined;

@@ -31,6 +31,7 @@ export interface ListValues {
   limit?: string | undefined;
   cursor?: string | undefined;
   all?: boolean | undefined;
+  members?: boolean | undefined;
 }
 
 /** The query `list` runs, and whether it pages through every match (`--all`). */
@@ -50,6 +51,7 @@ export function listQuery(values: ListValues): { query: ListQueryInput; all: boo
       ...(values.agent !== undefined ? { agentId: values.agent.split(",").filter(Boolean) } : {}),
       ...(values.limit !== undefined ? { limit: Number(values.limit) } : values.all ? { limit: 500 } : {}),
       ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
+      ...(values.members ? { members: true } : {}),
     },
   };
 }
@@ -87,3 +89,37 @@ export function statsPeriod(since: string | undefined, now: number): { since: st
   if (Number.isNaN(Date.parse(value))) throw new UsageError(`--since must be 7d, 24h, all or an ISO time, not "${value}"`);
   return { since: value, label: `since ${value}` };
 }
+
+const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
+/** The longest `--for`: past it, a typo (`--for 30d` meant as minutes) would quiet things for years. */
+const MAX_FOR_MS = 366 * 86_400_000;
+
+/** `--for 2h`, `30m`, `1h30m`, `7d`: milliseconds, or a usage error. */
+export function duration(flag: string, value: string): number {
+  const parts = /^(?:\d{1,6}[wdhms])+$/.test(value) ? [...value.matchAll(/(\d+)([wdhms])/g)] : [];
+  const ms = parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS], 0);
+  if (parts.length === 0) throw new UsageError(`${flag} must be a duration like 30m, 2h, 1h30m or 7d, not ${shortValue(value)}`);
+  if (ms < 1000) throw new UsageError(`${flag} must be at least 1s`);
+  if (ms > MAX_FOR_MS) throw new UsageError(`${flag} may be at most 366 days, not ${shortValue(value)}`);
+  return ms;
+}
+
+/**
+ * An ISO time with its time zone (`2026-03-01T10:00Z`, `...+01:00`) as the library stores it (UTC);
+ * a time without a zone is refused rather than read in whichever zone this machine is in.
+ */
+export function instant(flag: string, value: string): string {
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.exec(value);
+  const ms = iso ? Date.parse(value) : NaN;
+  // Date.parse rolls 2026-02-30 over to March: the time must read back as typed, in its own zone
+  const offset = iso?.[3]?.toUpperCase() === "Z" ? "+00:00" : (iso?.[3] ?? "+00:00");
+  const zone = (offset.startsWith("-") ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
+  if (Number.isNaN(ms) || new Date(ms + zone * 60_000).toISOString().slice(0, 16) !== value.slice(0, 16).toUpperCase()) {
+    const zoneless = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(value);
+    throw new UsageError(`${flag} must be an ISO time with its zone, like 2026-03-01T10:00Z or 2026-03-01T11:00+01:00, not ${shortValue(value)}${zoneless ? " (which zone?)" : ""}`);
+  }
+  return new Date(ms).toISOString();
+}
+
+/** What was typed, quoted and cut: a huge value is not printed back whole. */
+export const shortValue = (value: string) => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);

@@ -15,55 +15,14 @@ import { planDeliveries, runDeliveries, type DeliveriesPlan } from "./deliveries
 import { emit, EXIT, OutputError, ReaderGone, type Out } from "./output.js";
 import { openStore } from "./store.js";
 import { CliError, didYouMean, plain, safeJson, UsageError } from "./text.js";
+import { USAGE } from "./usage.js";
 
 export { CliError, UsageError } from "./text.js";
 export { EXIT } from "./output.js";
+export { USAGE } from "./usage.js";
 
 const ROLES = RoleSchema.options;
 
-export const USAGE = `Usage: agent-incidents <command> [options]
-
-Commands:
-  list                      unresolved incidents, by severity then recency, 50 at a time
-                            [--status S|all] [--severity S] [--kind K] [--agent ID] (commas for several)
-                            [--limit N] [--cursor C]: one page (N up to 500), from a page's nextCursor
-                            [--all]: every match, page after page; with --json one incident per line
-  show ID                   one incident: assignee, resolution, activity and snapshot
-  ack ID                    acknowledge
-  investigate ID            start investigating
-  assign ID USER            assign (USER "-" unassigns)
-  note ID TEXT              add a note
-  severity ID LEVEL --reason TEXT
-  resolve ID --note TEXT --root-cause X [--action X]... [--systemic]
-  reopen ID [--reason TEXT]
-  escalate --title TEXT --severity LEVEL [--summary TEXT] [--agent ID]
-  stats [--since 30d|24h|ISO-TIME|all]   the review, by default of the last 30 days as in the console
-  serve [--port N] [--host H]   the web console, on 127.0.0.1, at a secret URL it prints
-  deliveries                notifications in the outbox, newest first, of every workspace (admin)
-                            [--status pending|delivered|dead] [--notifier NAME] [--limit N]
-  deliveries retry ID...    send pending or dead ones again from their first try (admin)
-  deliveries retry --status dead|pending [--notifier NAME] [--to NEW_NAME]
-                            the runtime delivering from this store sends them; --to moves
-                            them to a renamed notifier
-
-Options:
-  --db FILE         a SQLite file (or AGENT_INCIDENTS_DB); it must exist
-  --pg URL          a PostgreSQL connection string, with --schema S (default agent_incidents); it must exist
-  --workspace ID    the workspace (or AGENT_INCIDENTS_WORKSPACE)
-  --as USER         who acts (default: $USER, or "cli")
-  --role ROLE       viewer, approver, operator or admin (default admin: whoever holds the database)
-  --json            machine-readable JSON on stdout
-  -h, --help        this text
-
-An incident is named by its id or by its number in the workspace (42 or #42).
-list, show, stats and deliveries only read: they change nothing, not even the file's journal.
-The CLI never creates or migrates a database: a runtime on the same version does.
-
-Exit codes:
-  0  done
-  1  refused or failed: nothing was changed
-  2  usage error: nothing was changed
-  3  the change was made, but its output could not be written: do not run it again`;
 
 const OPTIONS = {
   db: { type: "string" },
@@ -93,12 +52,21 @@ const OPTIONS = {
   host: { type: "string" },
   notifier: { type: "string" },
   to: { type: "string" },
+  members: { type: "boolean" },
+  match: { type: "string", multiple: true },
+  starts: { type: "string" },
+  ends: { type: "string" },
+  for: { type: "string" },
+  until: { type: "string" },
+  "until-resolved": { type: "string" },
+  comment: { type: "string" },
+  state: { type: "string" },
 } as const;
 
 const GLOBAL = ["db", "pg", "schema", "workspace", "as", "role", "json", "help"];
 /** Each command: how many positional arguments it takes ("some": its own check), and its own options. */
 const COMMANDS: Record<string, { args: number | "some"; options: string[] }> = {
-  list: { args: 0, options: ["status", "severity", "kind", "agent", "limit", "cursor", "all"] },
+  list: { args: 0, options: ["status", "severity", "kind", "agent", "limit", "cursor", "all", "members"] },
   show: { args: 1, options: [] },
   ack: { args: 1, options: [] },
   investigate: { args: 1, options: [] },
@@ -111,8 +79,11 @@ const COMMANDS: Record<string, { args: number | "some"; options: string[] }> = {
   stats: { args: 0, options: ["since"] },
   serve: { args: 0, options: ["port", "host"] },
   deliveries: { args: "some", options: ["status", "notifier", "limit", "to"] },
+  snooze: { args: 1, options: ["until", "for", "reason"] },
+  // each subcommand's own options are checked in silences.ts
+  silence: { args: "some", options: ["match", "starts", "ends", "for", "until-resolved", "comment", "state", "limit"] },
 };
-/** The commands that only look (and `deliveries` without `retry`): the database is opened read-only for them. */
+/** The commands that only look (and `deliveries` without `retry`, `silence list`): the database is opened read-only for them. */
 const READS = new Set(["list", "show", "stats"]);
 
 export interface CliIo {
@@ -168,7 +139,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   }
 
-  const readOnly = deliveries ? deliveries.action === "list" : READS.has(command);
+  const readOnly = deliveries ? deliveries.action === "list" : READS.has(command) || (command === "silence" && args[0] === "list");
   // serve changes only what its user does in the page, and prints nothing after
   const changes = !readOnly && command !== "serve";
   let incidents: Incidents | null = null;

@@ -15,12 +15,26 @@ export const tag = (i: Incident, color: boolean) => paint(color, SEVERITY_STYLE[
 export const header = (color: boolean) =>
   paint(color, "bold", `${"#".padEnd(6)} ${"SEVERITY".padEnd(9)} ${"STATUS".padEnd(13)} ${"AGENT".padEnd(18)} ${"SEEN".padEnd(5)} ${"LAST SEEN".padEnd(20)} TITLE`);
 
-export function row(i: Incident, color: boolean): string {
+/** One incident on one line; `badge` says why it is quiet (`[silenced sil_…]`), after the title. */
+export function row(i: Incident, color: boolean, badge = ""): string {
   const severity = paint(color, SEVERITY_STYLE[i.severity], i.severity.padEnd(9));
-  return `${String(i.number).padEnd(6)} ${severity} ${i.status.padEnd(13)} ${cell(i.agentId ?? "-", 18)} ${String(i.occurrences).padEnd(5)} ${shortTime(i.lastSeenAt).padEnd(20)} ${cell(i.title, 80).trimEnd()}`;
+  // a group has no agent of its own: it stands for its members' agents
+  const agent = i.agentId ?? (i.group ? `${i.group.agents.length}${i.group.agents.length >= 100 ? "+" : ""} agent${i.group.agents.length === 1 ? "" : "s"}` : "-");
+  const quiet = badge ? `  ${paint(color, "dim", badge)}` : "";
+  return `${String(i.number).padEnd(6)} ${severity} ${i.status.padEnd(13)} ${cell(agent, 18)} ${String(i.occurrences).padEnd(5)} ${shortTime(i.lastSeenAt).padEnd(20)} ${cell(i.title, 80).trimEnd()}${quiet}`;
 }
 
-export function showText(context: IncidentContext, color: boolean): string {
+/** What `show` adds for noise control: the quiet line, and a group's members. */
+export interface ShowNoise {
+  /** The `quiet` line (see quiet.ts). */
+  quiet: string;
+  /** `con_openai rate_limited · 37 members · agents …`, for a group incident. */
+  group: string;
+  /** A group's member rows (with their badges), and how many more there are. */
+  members: { rows: string[]; more: number } | null;
+}
+
+export function showText(context: IncidentContext, color: boolean, noise?: ShowNoise): string {
   const i = context.incident;
   const lines = [
     paint(color, "bold", `${tag(i, color)} ${cell(i.title, 200).trimEnd()}`),
@@ -28,9 +42,9 @@ export function showText(context: IncidentContext, color: boolean): string {
     `  assignee     ${i.assignee === null ? "nobody" : plain(i.assignee)}`,
     `  severity     ${i.severity}: ${plain(i.severityReason.explanation)}`,
     `  kind         ${i.kind}`,
-    `  agent        ${plain(i.agentId)} in ${i.environment}`,
-    `  run          ${plain(i.runId)}, event ${plain(i.eventId)}`,
-    `  occurrences  ${i.occurrences} (first ${i.firstSeenAt}, last ${i.lastSeenAt})`,
+    ...(noise?.group ? [`  group        ${noise.group}`, `  environment  ${i.environment}`] : [`  agent        ${plain(i.agentId)} in ${i.environment}`, `  run          ${plain(i.runId)}, event ${plain(i.eventId)}`]),
+    `  ${i.kind === "group" ? "members     " : "occurrences "} ${i.occurrences} (first ${i.firstSeenAt}, last ${i.lastSeenAt})`,
+    ...(noise ? [`  quiet        ${noise.quiet}`] : []),
   ];
   if (i.resolution) {
     const r = i.resolution;
@@ -47,7 +61,15 @@ export function showText(context: IncidentContext, color: boolean): string {
     "Activity:",
     ...context.activity.map((a) => `  ${a.at}  ${plain(a.actor.id)}  ${a.type}${a.message ? `: ${cell(a.message, 120).trimEnd()}` : ""}`),
   );
-  if (context.snapshot) lines.push("", "Snapshot (redacted):", safeJson(context.snapshot).replace(/^/gm, "  "));
+  if (noise?.members) {
+    const { rows, more } = noise.members;
+    lines.push("", "Members:", ...(rows.length === 0 ? ["  none"] : [`  ${header(color)}`, ...rows.map((r) => `  ${r}`)]));
+    if (more > 0) lines.push(`  … and ${more} more (agent-incidents list --members --json)`);
+  }
+  const snapshot = context.snapshot;
+  // a group's (or an escalation's) snapshot holds nothing: no block of nulls
+  const empty = snapshot !== null && snapshot.events.length === 0 && !snapshot.action && !snapshot.policy && !snapshot.data;
+  if (snapshot && !empty) lines.push("", "Snapshot (redacted):", safeJson(snapshot).replace(/^/gm, "  "));
   return lines.join("\n");
 }
 
