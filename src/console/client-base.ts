@@ -55,7 +55,7 @@ setInterval(() => {
 }, 30000);
 const duration = (ms) => (typeof ms !== "number" || !Number.isFinite(ms) ? "—" : ms < 60000 ? Math.round(ms / 1000) + " s" : ms < 3600000 ? Math.round(ms / 60000) + " min" : (ms / 3600000).toFixed(1) + " h");
 
-const LABELS = { rootCause: "root cause", acknowledgedAt: "acknowledged", resolvedAt: "resolved", lastSeenAt: "last seen" };
+const LABELS = { rootCause: "root cause", acknowledgedAt: "acknowledged", resolvedAt: "resolved", lastSeenAt: "last seen", groupId: "group" };
 const label = (field) => LABELS[field] || field.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
 /** A resolution in words; its note only when it is not already beside it. */
 function resolutionText(r, besideNote) {
@@ -68,16 +68,21 @@ function words(v, field) {
   if (v === null || v === undefined || v === "") return field === "assignee" ? "nobody" : "none";
   if (typeof v === "boolean") return v ? "yes" : "no";
   if (typeof v === "number") return Number.isFinite(v) ? String(v) : "—";
-  if (typeof v === "string") return v;
+  if (typeof v === "string") return /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$/.test(v) ? ABSOLUTE.format(Date.parse(v)) : v;
   if (Array.isArray(v)) return v.length === 0 ? "none" : v.map((x) => words(x)).join(", ");
   if (typeof v === "object" && "rootCause" in v) return resolutionText(v);
   if (typeof v === "object") return Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => label(k) + " " + words(x, k)).join(", ") || "none";
   return "—";
 }
 /** What an activity entry changed, in words: "status: open → acknowledged · assignee: nobody → usr_bo". */
-function changeText(a) {
-  const before = a.before || {};
-  const after = a.after || {};
+function changeText(a, groups) {
+  // a group by its number when the page knows it
+  const named = (side) => {
+    const g = side && typeof side.groupId === "string" ? (groups || []).find((x) => x.id === side.groupId) : null;
+    return g ? Object.assign({}, side, { groupId: "#" + g.number }) : side || {};
+  };
+  const before = named(a.before);
+  const after = named(a.after);
   const out = [];
   for (const f of [...new Set([...Object.keys(before), ...Object.keys(after)])]) {
     if (f === "resolution") {

@@ -29,8 +29,10 @@ async function detail(id) {
       return;
     }
   }
-  const i = data.incident;
+  const i = Object.assign({}, data.incident, { quiet: data.quiet || null });
   shown = { id: i.id, version: i.version };
+  const marks = badges(i, data.refs);
+  const held = marks.filter((b) => !b.classList.contains("group")).map((b) => b.title);
   const runLink = data.link ? [" ", el("a", { href: data.link, rel: "noopener" }, "Open the run")] : null;
   const runs = data.shownRun;
   const facts = el("dl", { class: "facts" },
@@ -40,17 +42,20 @@ async function detail(id) {
     el("dt", {}, "Agent"), el("dd", {}, i.agentId || "—"),
     el("dt", {}, "Environment"), el("dd", {}, i.environment),
     el("dt", {}, "Assignee"), el("dd", {}, i.assignee || "nobody"),
-    el("dt", {}, "Run"), el("dd", {}, runs ? runs.runId + (runs.latest ? (runs.runs > 1 ? " (latest of " + runs.runs + "; first " + i.runId + ")" : "") : " (picked from the occurrences)") : "—", runLink),
-    el("dt", {}, "Triggering event"), el("dd", {}, (runs && runs.eventId) || i.eventId || "—"),
-    el("dt", {}, "Occurrences"), el("dd", {}, i.occurrences),
+    i.kind === "group" ? null : [el("dt", {}, "Run"), el("dd", {}, runs ? runs.runId + (runs.latest ? (runs.runs > 1 ? " (latest of " + runs.runs + (i.runId ? "; first " + i.runId : "") + ")" : "") : " (picked from the occurrences)") : "—", runLink),
+    el("dt", {}, "Triggering event"), el("dd", {}, (runs && runs.eventId) || i.eventId || "—")],
+    i.kind === "group" ? [el("dt", {}, "Members"), el("dd", {}, i.occurrences + (i.group && i.group.agents.length ? " from " + i.group.agents.length + (i.group.agents.length === 1 ? " agent" : " agents") + " (" + i.group.agents.join(", ") + ")" : ""))]
+      : [el("dt", {}, "Occurrences"), el("dd", {}, i.occurrences)],
+    held.length ? [el("dt", {}, "Notifications"), el("dd", {}, "Held back. " + held.join(" "))] : null,
     el("dt", {}, "First seen"), el("dd", {}, when(i.firstSeenAt)),
     el("dt", {}, "Last seen"), el("dd", {}, when(i.lastSeenAt)),
     el("dt", {}, "Acknowledged"), el("dd", {}, i.acknowledgedAt ? when(i.acknowledgedAt) : "not yet"),
     el("dt", {}, "Resolved"), el("dd", {}, i.resolvedAt ? when(i.resolvedAt) : "not yet"),
     i.resolution ? [el("dt", {}, "Resolution"), el("dd", {}, resolutionText(i.resolution))] : null);
   show(el("p", {}, el("a", { href: href({}) }, "All incidents")), notices(notes),
-    el("h2", {}, "#" + i.number + " " + i.title), el("p", {}, i.summary), facts, actions(i),
-    timeline(data), occurrences(data), contextPanel(data.snapshot), activity(data.activity));
+    el("h2", {}, "#" + i.number + " " + i.title), marks.length ? el("p", { class: "badges" }, marks) : null, el("p", {}, i.summary), facts, actions(i), membersSection(data),
+    // a group's members stand for its runs, occurrences and context
+    i.kind === "group" ? null : [timeline(data), occurrences(data), contextPanel(data.snapshot)], activity(data.activity, data.refs && data.refs.groups));
 }
 
 function timeline(data) {
@@ -115,11 +120,11 @@ function contextPanel(snapshot) {
     parts.length === 0 ? el("p", { class: "muted" }, snapshot ? "Nothing beyond the run was captured." : "No context was captured.") : el("dl", {}, parts));
 }
 
-function activity(entries) {
+function activity(entries, groups) {
   return el("section", { id: "activity" }, el("h3", {}, "Activity"), el("table", { class: "cards" },
     el("thead", {}, el("tr", {}, ["When", "Who", "What", "Change", "Note"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, entries.map((a) => {
-      const change = changeText(a);
+      const change = changeText(a, groups);
       return el("tr", {},
         cell("When", "inline", when(a.at)),
         cell("Who", "inline nowrap", who(a.actor)),
@@ -194,8 +199,10 @@ function actions(i) {
     el("fieldset", {}, el("legend", {}, "Actions taken"), session.values.actions.map((a) => el("label", { class: "check" }, el("input", { type: "checkbox", name: "actions", value: a }), a))),
     el("label", { class: "check" }, el("input", { type: "checkbox", name: "systemic" }), "Systemic (needs a lasting fix)"),
   ], (d) => ({ action: "resolve", note: d.get("note"), rootCause: d.get("rootCause"), actions: d.getAll("actions"), systemic: d.get("systemic") === "on" })));
+  if (can.triage && (i.status === "acknowledged" || i.status === "investigating")) parts.push(form("snooze", "Snooze", snoozeFields(), (d) => ({ action: "snooze", forMs: Number(d.get("forMs")), reason: d.get("reason") })));
   if (can.triage && !open) parts.push(form("reopen", "Reopen", el("label", {}, "Reason", el("input", { name: "reason" })), (d) => ({ action: "reopen", reason: d.get("reason") || undefined })));
-  if (buttons.length === 0 && parts.length === 0) return el("section", { id: "actions" }, el("h3", {}, "Actions"), el("p", { class: "muted" }, "Your role (" + session.actor.role + ") can only read."));
+  parts.push(silenceSimilar(i));
+  if (buttons.length === 0 && !parts.some(Boolean)) return el("section", { id: "actions" }, el("h3", {}, "Actions"), el("p", { class: "muted" }, "Your role (" + session.actor.role + ") can only read."));
   return el("section", { id: "actions" }, el("h3", {}, "Actions"), buttons.length ? el("div", { class: "buttons" }, buttons) : null, status, parts);
 }
 `;

@@ -30,6 +30,7 @@ function listFilters() {
     agent: text("agent", "agent"),
     assignee: text("assignee", "assignee"),
     lastSeen: pick("lastSeen", "last seen", [...LAST_SEEN.map((p) => p[0]), "all"])[0] || "",
+    members: pick("members", "members", ["1"])[0] === "1",
     cursor: params.get("cursor") || "",
   };
   if (f.status.includes("all")) f.status = ["all"];
@@ -48,6 +49,7 @@ function listQuery(f) {
   else if (f.assignee) q.assignee = f.assignee;
   const period = LAST_SEEN.find((p) => p[0] === f.lastSeen);
   if (period) q.seenSince = new Date(Date.now() - period[2]).toISOString();
+  if (f.members) q.members = "1";
   if (f.q) q.q = f.q;
   if (f.cursor) q.cursor = f.cursor;
   return q;
@@ -78,7 +80,7 @@ async function list() {
   const rows = page.items.map((i) => el("tr", { "data-id": i.id },
     cell("Number", "inline", "#" + i.number),
     cell("Severity", "inline", sev(i.severity)),
-    cell("Title", "title", el("a", { href: href({ incident: i.id }) }, i.title)),
+    cell("Title", "title", el("a", { href: href({ incident: i.id }) }, i.title), badges(i, page.refs)),
     cell("Agent", null, i.agentId || "—"),
     cell("Status", null, i.status),
     cell("Assignee", null, i.assignee || "—"),
@@ -101,7 +103,11 @@ async function list() {
     f.cursor && page.nextCursor ? " · " : null,
     page.nextCursor ? el("a", { href: href(Object.assign(Object.fromEntries(params), { cursor: page.nextCursor })) }, page.items.length < 50 && searched ? "Search further" : "Next page") : null,
     searched) : null;
-  show(el("h2", {}, "Incidents"), notices(ignored), counts, filterForm(f, filtered), table, paging, session.can.escalate ? escalateForm() : null);
+  // the counts include group members; say where they are when the list leaves them out
+  const grouped = f.members ? 0 : page.items.filter((i) => i.kind === "group").reduce((n, i) => n + i.occurrences, 0);
+  const members = grouped === 0 ? null : el("p", { class: "muted" }, (grouped === 1 ? "1 incident is" : grouped + " incidents are") + " listed under " + (page.items.filter((i) => i.kind === "group").length === 1 ? "its group" : "their groups") + ", not on their own. ",
+    el("a", { href: href(Object.assign(Object.fromEntries([...params].filter(([k]) => k !== "cursor")), { members: "1" })) }, "Include group members"));
+  show(el("h2", {}, "Incidents"), notices(ignored), counts, filterForm(f, filtered), table, members, paging, session.can.escalate ? escalateForm() : null);
 }
 
 function filterForm(f, filtered) {
@@ -125,6 +131,7 @@ function filterForm(f, filtered) {
     el("label", {}, "Agent", el("input", { name: "agent", value: f.agent, placeholder: "agent id", size: 12 })),
     select("assignee", "Assignee", assignees, f.assignee, "anyone"),
     select("lastSeen", "Last seen", LAST_SEEN.map((p) => [p[0], p[1]]), f.lastSeen, "any time"),
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "members", value: "1", checked: f.members }), "Include group members"),
     el("button", { type: "submit" }, "Filter"),
     filtered ? el("a", { href: href({}), class: "clear" }, "Clear") : null);
   return form;

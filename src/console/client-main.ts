@@ -11,11 +11,16 @@ async function main() {
     return;
   }
   document.getElementById("who").textContent = (session.actor.name || session.actor.id) + " · " + session.actor.role + " · " + session.actor.workspaceId;
+  if (session.can.silence) document.getElementById("nav-silences").hidden = false;
   if (params.get("incident")) await detail(params.get("incident"));
   else if (params.get("view") === "review") await review();
+  else if (params.get("view") === "silences") await silencesView();
   else await list();
   listen();
 }
+
+/** The review and the silences do not follow the incidents' changes. */
+const stillView = () => !params.get("incident") && ["review", "silences"].includes(params.get("view"));
 
 /** A view that failed to draw says so, instead of "Loading…" for ever. */
 function failed(error) {
@@ -57,7 +62,7 @@ function listen() {
   };
   /** After a gap (a reconnect, a hidden tab) changes may have been missed: show the latest. */
   const catchUp = () => {
-    if (params.get("view") === "review") return;
+    if (stillView()) return;
     const current = params.get("incident");
     if (editing()) return current ? changedNotice(current) : undefined;
     refresh();
@@ -96,7 +101,7 @@ function listen() {
       alive();
       const change = JSON.parse(event.data);
       const current = params.get("incident");
-      if (params.get("view") === "review") return;
+      if (stillView()) return;
       if (current && current !== change.id) return;
       if (current && shown && shown.version >= change.version) return; // already showing it (our own change)
       if (current && editing()) return changedNotice(current);

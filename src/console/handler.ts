@@ -3,16 +3,19 @@
  * built only on the public `Incidents` API, so every role check, redaction and audit rule applies.
  * The actor comes from the host's `authenticate(request)` on every request. Live updates (the
  * event streams and the change-feed tailer behind them) live in `live.ts`; the list's filters
- * that the library's `list()` does not take yet, in `list-query.ts`.
+ * that the library's `list()` does not take yet, in `list-query.ts`; silences, snooze and the names
+ * behind the noise badges, in `noise-api.ts`; the HTTP plumbing (same-origin POSTs, bounded JSON
+ * bodies, errors as statuses), in `http.ts`.
  */
 import { z } from "zod";
 import type { Incidents } from "../incidents.js";
-import { IncidentError, ValidationError } from "../core/errors.js";
 import { ActorSchema, EnvironmentSchema, KINDS, parseOrThrow, ResolutionActionSchema, RootCauseSchema, SEVERITIES, STATUSES, type Actor } from "../core/schemas.js";
 import type { Incident } from "../core/incident.js";
 import type { Operator } from "../operator.js";
+import { body, crossSite, decoded, errorResponse, json, safeLink, securityHeaders } from "./http.js";
 import { listIncidents } from "./list-query.js";
 import { liveUpdates } from "./live.js";
+import { createSilence, expireSilence, listSilences, membersOf, refsOf, SnoozeActionSchema, untilAfter } from "./noise-api.js";
 import { consolePage } from "./page.js";
 
 /** Options of {@link createConsoleHandler}: who is signed in, where the console is mounted, links out. */
@@ -50,9 +53,6 @@ const OptionsSchema = z
   })
   .strict();
 
-/** A body larger than this is refused before it is read whole. */
-const MAX_BODY_BYTES = 64 * 1024;
-
 const ActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("acknowledge"), expectedVersion: z.number().int().positive().optional() }).strict(),
   z.object({ action: z.literal("investigate"), expectedVersion: z.number().int().positive().optional() }).strict(),
@@ -70,6 +70,7 @@ const ActionSchema = z.discriminatedUnion("action", [
     })
     .strict(),
   z.object({ action: z.literal("reopen"), reason: z.string().optional(), expectedVersion: z.number().int().positive().optional() }).strict(),
+  SnoozeActionSchema,
 ]);
 
 /**
@@ -156,6 +157,10 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
     if (detail && request.method === "GET") return json(200, await context(ops, decoded(detail[1]!), url.searchParams));
     const action = /^\/api\/incidents\/([^/]+)\/actions$/.exec(path);
     if (action && request.method === "POST") return json(200, { incident: await act(ops, decoded(action[1]!), await body(request)) });
+    if (path === "/api/silences" && request.method === "GET") return json(200, await listSilences(ops, url.searchParams));
+    if (path === "/api/silences" && request.method === "POST") return json(200, { silence: await createSilence(ops, await body(request)) });
+    const expire = /^\/api\/silences\/([^/]+)\/expire$/.exec(path);
+    if (expire && request.method === "POST") return json(200, { silence: await expireSilence(ops, decoded(expire[1]!), await body(request)) });
     return json(404, { error: { code: "NOT_FOUND", message: "Not found" } });
   }
 
@@ -194,7 +199,7 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
     return {
       actor: ops.actor,
       title,
-      can: { read: can("read"), note: can("note"), triage: can("triage"), resolve: can("resolve"), escalate: can("escalate") },
+      can: { read: can("read"), note: can("note"), triage: can("triage"), resolve: can("resolve"), escalate: can("escalate"), silence: can("silence") },
       values: { severities: SEVERITIES, statuses: STATUSES, kinds: KINDS, environments: EnvironmentSchema.options, rootCauses: RootCauseSchema.options, actions: ResolutionActionSchema.options },
     };
   }
@@ -202,7 +207,7 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
   async function list(ops: Operator, params: URLSearchParams) {
     const agent = params.getAll("agent").flatMap((v) => v.split(",")).filter((v) => v !== "");
     const [page, counts] = await Promise.all([listIncidents(ops, params), ops.counts(agent.length === 1 ? { agentId: agent[0]! } : {})]);
-    return { ...page, counts };
+    return { ...page, counts, refs: await refsOf(ops, page.items) };
   }
 
   /**
@@ -212,14 +217,17 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
    */
   async function context(ops: Operator, id: string, params: URLSearchParams) {
     const wanted = params.get("run");
-    const found = await ops.context(id, wanted === null ? undefined : { runId: wanted });
+    // get() says why the incident is quiet; context() has the run
+    const [found, { quiet }] = await Promise.all([ops.context(id, wanted === null ? undefined : { runId: wanted }), ops.get(id)]);
+    const [members, refs] = await Promise.all([membersOf(ops, found.incident), refsOf(ops, [{ ...found.incident, quiet }])]);
     const shown = Math.min(Math.max(Math.trunc(Number(params.get("occurrences") ?? 20)) || 20, 1), 1000);
     const log = found.occurrenceLog;
     const runs = log.map((o) => o.runId).filter((r): r is string => r !== null);
     const runId = wanted ?? runs.at(-1) ?? found.incident.runId;
     // the run shown is the one its occurrence's event triggered in
     const occurrence = log.findLast((o) => o.runId === runId);
-    const run = runId === null ? null : { runId, eventId: occurrence?.eventId ?? found.incident.eventId, latest: runId === (runs.at(-1) ?? found.incident.runId), runs: new Set(runs).size };
+    // a group's occurrences are its members joining, not runs: it has no run of its own
+    const run = runId === null || found.incident.kind === "group" ? null : { runId, eventId: occurrence?.eventId ?? found.incident.eventId, latest: runId === (runs.at(-1) ?? found.incident.runId), runs: new Set(runs).size };
     const linkOf = (runId: string | null, eventId: string | null) => {
       if (!options.linkTo) return null;
       try {
@@ -231,10 +239,13 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
     };
     return {
       ...found,
+      quiet,
+      members,
+      refs,
       occurrenceLog: log.slice(-shown),
       occurrenceTotal: log.length,
       shownRun: run,
-      link: run ? linkOf(run.runId, run.eventId) : linkOf(found.incident.runId, found.incident.eventId),
+      link: run ? linkOf(run.runId, run.eventId) : found.incident.kind === "group" ? null : linkOf(found.incident.runId, found.incident.eventId),
     };
   }
 
@@ -258,6 +269,8 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
       }
       case "reopen":
         return ops.reopen(id, a.reason, guard);
+      case "snooze":
+        return ops.snooze(id, { until: untilAfter(a.forMs), reason: a.reason }, guard);
     }
   }
 
@@ -275,105 +288,3 @@ export function createConsoleHandler(incidents: Incidents, options: ConsoleOptio
   }
 }
 
-/**
- * A state-changing request must come from the console's own origin: a cross-site form or fetch
- * is refused before anything is read. Browsers send `Sec-Fetch-Site`; older ones send `Origin`.
- */
-function crossSite(request: Request, url: URL): string | null {
-  // Sec-Fetch-Site, which pages cannot set, decides when the browser sends it: behind a proxy
-  // that terminates TLS, Origin (https://...) differs from the URL the handler sees (http://...)
-  const site = request.headers.get("sec-fetch-site");
-  const origin = request.headers.get("origin");
-  if (site !== null) {
-    if (site !== "same-origin") return `Cross-site request refused (Sec-Fetch-Site: ${site})`;
-  } else if (origin === null) {
-    return "Refused: a state-changing request must say where it comes from (Origin)";
-  } else if (origin !== url.origin) {
-    return "Cross-site request refused (Origin does not match)";
-  }
-  const type = request.headers.get("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type)) return "Refused: a state-changing request must send JSON (Content-Type: application/json)";
-  return null;
-}
-
-async function body(request: Request): Promise<unknown> {
-  const tooBig = () => new ValidationError("request body", [{ path: [], message: `must be at most ${MAX_BODY_BYTES} bytes`, code: "too_big" }]);
-  if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) throw tooBig();
-  // read in pieces and stop at the limit: a chunked body has no length to check first
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_BODY_BYTES) {
-        await reader.cancel().catch(() => undefined);
-        throw tooBig();
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  const text = new TextDecoder().decode(bytes);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ValidationError("request body", [{ path: [], message: "must be JSON", code: "invalid_type" }]);
-  }
-}
-
-/** A path segment as text; bad percent-encoding names nothing, so it is not found. */
-function decoded(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return "\u0000"; // refused by every id check: a 400, never a lookup
-  }
-}
-
-/** Only http(s) links reach the page: a `javascript:` URL from a host callback would run on click. */
-function safeLink(link: string | null | undefined): string | null {
-  if (typeof link !== "string") return null;
-  try {
-    const url = new URL(link, "http://relative.invalid");
-    return url.protocol === "http:" || url.protocol === "https:" ? link : null;
-  } catch {
-    return null;
-  }
-}
-
-const STATUS_BY_CODE: Record<string, number> = {
-  VALIDATION: 400,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  INVALID_TRANSITION: 409,
-  STORAGE: 503,
-  CLOSED: 503,
-  CALLBACK: 500,
-};
-
-function errorResponse(error: unknown): Response {
-  if (error instanceof IncidentError) {
-    const status = STATUS_BY_CODE[error.code] ?? 500;
-    // storage and callback failures keep their details in the host's logs, not in the page
-    const message = status >= 500 ? "The incident store is unavailable; try again" : error.message;
-    return json(status, { error: { code: error.code, message } });
-  }
-  return json(500, { error: { code: "INTERNAL", message: "Something went wrong" } });
-}
-
-function securityHeaders(): Record<string, string> {
-  return { "x-content-type-options": "nosniff", "referrer-policy": "same-origin", "x-frame-options": "DENY", "cache-control": "no-store" };
-}
-
-function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json; charset=utf-8", ...securityHeaders(), ...headers } });
-}

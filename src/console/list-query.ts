@@ -1,7 +1,8 @@
 /**
  * The console's list API: the URL query of `GET /api/incidents` as one page of incidents.
  *
- * Filters the library's `list()` takes (severity, status, kind, agent) go to the store. The ones
+ * Filters the library's `list()` takes (severity, status, kind, agent; `members=1` to include
+ * group members, `group=<id>` for one group's members) go to the store. The ones
  * it does not take (assignee, environment, last seen, text in the title) are applied here, over
  * the library's pages in their order, so a match on a later page is never missed: the scan reads
  * pages until it has a page of matches or has read `SCAN_BUDGET` incidents, and answers the
@@ -32,6 +33,9 @@ const ConsoleFiltersSchema = z
   .strict();
 type ConsoleFilters = z.infer<typeof ConsoleFiltersSchema>;
 
+/** Group members: `members=1` includes them, `group=<id>` lists one group's. */
+const GroupingSchema = z.object({ members: z.enum(["1", "0"]).optional(), group: IdSchema.optional() }).strict();
+
 export interface ListAnswer {
   items: Incident[];
   nextCursor: string | null;
@@ -45,7 +49,14 @@ export async function listIncidents(ops: Operator, params: URLSearchParams): Pro
     return values.length > 0 ? values : undefined;
   };
   const limit = params.get("limit");
+  const grouping = parseOrThrow(
+    GroupingSchema,
+    defined({ members: params.get("members") || undefined, group: params.get("group") || undefined }),
+    "list query",
+  );
   const query = defined({
+    members: grouping.members === "1" ? true : undefined,
+    group: grouping.group,
     severity: many("severity"),
     status: many("status"),
     kind: many("kind"),

@@ -8,7 +8,9 @@ import { CLIENT_BASE } from "./client-base.js";
 import { CLIENT_DETAIL } from "./client-detail.js";
 import { CLIENT_LIST } from "./client-list.js";
 import { CLIENT_MAIN } from "./client-main.js";
+import { CLIENT_NOISE } from "./client-noise.js";
 import { CLIENT_REVIEW } from "./client-review.js";
+import { CLIENT_SILENCES } from "./client-silences.js";
 
 const STYLE = `
 :root { color-scheme: light dark; --line: #8884; --muted: #777; --critical: #c0262d; --high: #d9651b; --medium: #b58a00; --low: #4a7bb7; }
@@ -55,8 +57,15 @@ li.trigger { font-weight: 700; }
 section { margin: 1.25rem 0; }
 h2 { font-size: 1.2rem; } h3 { font-size: 1rem; margin-bottom: .4rem; }
 .live { font-size: .8rem; color: var(--muted); }
+.badge { display: inline-block; max-width: 24rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; margin: 0 0 0 .4rem; padding: 0 .45rem; border: 1px solid var(--line); border-radius: 999px; font-size: .8rem; font-weight: 600; color: inherit; background: #8881; }
+p.badges .badge { margin: 0 .4rem 0 0; }
+.badge.group { border-color: var(--low); } .badge.silenced, .badge.snoozed, .badge.inhibited, .badge.held, .badge.grouped { color: var(--muted); } .badge.flapping { border-color: var(--medium); }
+.badge.active { border-color: var(--low); } .badge.expired { color: var(--muted); }
+p.badges { margin: -.5rem 0 .5rem; }
+details > summary { cursor: pointer; font-weight: 600; margin: .5rem 0; }
 @media (max-width: 640px) {
-  header { padding: .5rem .75rem; gap: .1rem 1rem; }
+  header { padding: .5rem .75rem; gap: .1rem .6rem; }
+  header nav { gap: .6rem; }
   header .who { margin-left: 0; flex: 0 1 auto; }
   main { padding: .75rem; }
   dl { gap: .15rem .75rem; }
@@ -79,7 +88,7 @@ h2 { font-size: 1.2rem; } h3 { font-size: 1rem; margin-bottom: .4rem; }
 `;
 
 /** The client, one script: reads the URL, calls the JSON API, renders with DOM methods only. */
-const SCRIPT = [CLIENT_BASE, CLIENT_LIST, CLIENT_DETAIL, CLIENT_REVIEW, CLIENT_MAIN].join("\n");
+const SCRIPT = [CLIENT_BASE, CLIENT_NOISE, CLIENT_LIST, CLIENT_DETAIL, CLIENT_REVIEW, CLIENT_SILENCES, CLIENT_MAIN].join("\n");
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -95,7 +104,7 @@ export function consolePage(options: { nonce: string; title: string; base: strin
 <style nonce="${nonce}">${STYLE}</style>
 </head>
 <body data-base="${escapeHtml(base)}">
-<header><h1>${escapeHtml(title)}</h1><nav aria-label="Views"><a href="${escapeHtml(base || "/")}">Incidents</a><a href="${escapeHtml(base || "")}?view=review">Review</a></nav><span class="who" id="who"></span><span class="live" id="live" aria-live="polite"></span></header>
+<header><h1>${escapeHtml(title)}</h1><nav aria-label="Views"><a href="${escapeHtml(base || "/")}">Incidents</a><a href="${escapeHtml(base || "")}?view=review">Review</a><a href="${escapeHtml(base || "")}?view=silences" id="nav-silences" hidden>Silences</a></nav><span class="who" id="who"></span><span class="live" id="live" aria-live="polite"></span></header>
 <main id="app"><p class="muted">Loading…</p></main>
 <script nonce="${nonce}">${SCRIPT}</script>
 </body>

@@ -132,7 +132,7 @@ describe("console handler", () => {
   it("gives a viewer 403 from the API even when called directly", async () => {
     const { a, post, call } = await setup();
     const session = (await (await call("/api/session", { user: "vic" })).json()) as { can: Record<string, boolean> };
-    expect(session.can).toEqual({ read: true, note: false, triage: false, resolve: false, escalate: false });
+    expect(session.can).toEqual({ read: true, note: false, triage: false, resolve: false, escalate: false, silence: false });
     for (const body of [{ action: "acknowledge" }, { action: "resolve", note: "x", rootCause: "other" }]) {
       expect((await post(`/api/incidents/${a.id}/actions`, body, "vic")).status).toBe(403);
     }
