@@ -27,7 +27,7 @@ import { computeStats, type IncidentStats } from "./core/stats.js";
 import { capRecord, type Engine } from "./engine.js";
 import type { RunTimeline } from "./run-source.js";
 import type { QuietReason } from "./core/noise.js";
-import { createQuietReader, createSilences, SnoozeSchema, type Silences, type SnoozeInput } from "./noise/operator.js";
+import { createQuietReader, createSilences, required, SnoozeSchema, type Silences, type SnoozeInput } from "./noise/operator.js";
 import { timer } from "./core/noise.js";
 
 
@@ -350,7 +350,7 @@ export function createOperator(engine: Engine, actorInput: unknown): Operator {
         if (s.until <= engine.now()) throw new ValidationError("snooze options", [{ path: ["until"], message: "is in the past: a snooze must end after now", code: "custom" }]);
         // the timer first: a snooze written without one would never end (one left over from a failed write finds nothing to do)
         await engine.timers.schedule([timer("snooze", ws, id, s.until)]);
-        const { incident } = await engine.apply(ws, id, { type: "snooze", until: s.until, reason: engine.text(s.reason) }, who, expectedVersion);
+        const { incident } = await engine.apply(ws, id, { type: "snooze", until: s.until, reason: required(engine.text(s.reason), "snooze options", "reason") }, who, expectedVersion);
         return incident;
       }),
     silences: {

@@ -52,6 +52,7 @@ export function createSilences(engine: Engine, workspaceId: string, who: Activit
     async create(input) {
       const s = parseOrThrow(SilenceInputSchema, toPlain(input, "silence"), "silence");
       const now = engine.now();
+      const comment = required(engine.text(s.comment), "silence", "comment");
       if (s.endsAt !== undefined && s.endsAt <= now) {
         throw new ValidationError("silence", [{ path: ["endsAt"], message: "is in the past: a silence must end after now", code: "custom" }]);
       }
@@ -69,7 +70,7 @@ export function createSilences(engine: Engine, workspaceId: string, who: Activit
         startsAt: s.startsAt ?? now,
         endsAt: s.endsAt ?? null,
         untilResolved: s.untilResolved ?? null,
-        comment: engine.text(s.comment),
+        comment,
         createdBy: who,
         createdAt: now,
         expiredAt: null,
@@ -82,9 +83,11 @@ export function createSilences(engine: Engine, workspaceId: string, who: Activit
     },
     async list(query) {
       const q = parseOrThrow(ListSchema, query, "silences query");
-      const all = await engine.silences.list({ workspaceId, limit: q?.limit ?? 100 });
+      const limit = q?.limit ?? 100;
+      // the state is known only once read: read enough to fill the page with the state asked for
+      const all = await engine.silences.list({ workspaceId, limit: q?.state ? 1000 : limit });
       const records = (await Promise.all(all.map(ended))).map(record);
-      return q?.state ? records.filter((r) => r.state === q.state) : records;
+      return (q?.state ? records.filter((r) => r.state === q.state) : records).slice(0, limit);
     },
     async expire(idInput) {
       const id = parseArgument(IdSchema, idInput, "id");
@@ -129,4 +132,10 @@ function nowOrSystem(engine: Engine): string {
   } catch {
     return new Date().toISOString();
   }
+}
+
+/** Operator text after cleaning (NUL and unpaired surrogates removed): still not empty. */
+export function required(text: string, subject: string, field: string): string {
+  if (text.trim().length === 0) throw new ValidationError(subject, [{ path: [field], message: "must say why (it is audited): it is empty once control characters are removed", code: "custom" }]);
+  return text;
 }

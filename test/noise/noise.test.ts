@@ -243,6 +243,9 @@ for (const target of noiseTargets("features")) {
         expect((await ops.silences.list()).map((s) => s.id)).toEqual([made.id]);
         await expect(incidents.as({ ...operator, role: "approver" }).silences.create({ match: { agents: "a" }, endsAt: "2026-03-02T00:00:00.000Z", comment: "x" })).rejects.toBeInstanceOf(ForbiddenError);
         await expect(ops.silences.expire("sil_nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+        // a comment of control characters only is empty once cleaned: refused, nothing written
+        await expect(ops.silences.create({ match: { agents: "a" }, endsAt: "2026-03-02T00:00:00.000Z", comment: "\u0000\u0000" })).rejects.toBeInstanceOf(ValidationError);
+        expect(await ops.silences.list()).toHaveLength(1);
       } finally {
         await incidents.close();
       }
