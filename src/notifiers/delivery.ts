@@ -165,14 +165,24 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     });
     return planning;
   };
+  /** Fires due timers beside planning, never in its way: one run at a time, a slow one skips polls. */
+  let timersRunning = false;
+  const fireTimers = (): void => {
+    if (!options.runTimers || timersRunning) return;
+    timersRunning = true;
+    void options
+      .runTimers()
+      .catch(() => undefined)
+      .finally(() => (timersRunning = false));
+  };
   const schedulePlan = (ms: number): void => {
     if (closing) return;
     clearTimeout(planTimer);
     planAt = Date.now() + ms;
     planTimer = setTimeout(() => {
       planAt = Number.POSITIVE_INFINITY;
-      const timers = options.runTimers ? options.runTimers().catch(() => undefined) : Promise.resolve();
-      void timers.then(plan).finally(() => schedulePlan(options.pollMs));
+      fireTimers();
+      void plan().finally(() => schedulePlan(options.pollMs));
     }, ms);
     planTimer.unref?.();
   };
