@@ -107,10 +107,10 @@ export interface IncidentContext {
   runError?: string;
 }
 
-/** The operator side, bound to one actor: scoped to its workspace, checked against its role. */
 /** An incident as `list()` returns it: with why it is quiet (noise control), or `quiet: null`. */
 export type ListedIncident = Incident & { quiet: QuietReason | null };
 
+/** The operator side, bound to one actor: scoped to its workspace, checked against its role. */
 export interface Operator {
   /** The validated actor every call acts as. */
   readonly actor: Readonly<Actor>;
